@@ -1,0 +1,157 @@
+"""The `newsner` command line: a thin layer over the library (DESIGN §7, §8).
+
+Every command reads `./newsner.toml` (or `--config FILE`), prints a one-line summary, exits 0 on
+success and 1 with `Error: …` on bad input or a failed service, never with a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from newsner import __version__
+from newsner.config import Settings, load_settings
+from newsner.errors import NewsnerError
+
+app = typer.Typer(
+    name="newsner",
+    help="Turn raw news articles into a human-annotated named-entity dataset.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="Settings file (default: ./newsner.toml).")]
+
+
+def say(message: str) -> None:
+    """One line for the user, on stderr when stdout carries data."""
+    typer.echo(message, err=True)
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def guarded(func: F) -> F:
+    """Turn every expected failure into `Error: …` and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except NewsnerError as err:
+            fail(str(err))
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+        except BrokenPipeError:
+            sys.stderr.close()
+            raise typer.Exit(1) from None
+        except OSError as err:
+            fail(f"{err.filename or ''}: {err.strerror or err}".lstrip(": "))
+
+    return wrapper  # type: ignore[return-value]
+
+
+def settings_for(config: Path | None) -> Settings:
+    return load_settings(config)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"newsner {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+) -> None:
+    """Turn raw news articles into a human-annotated named-entity dataset."""
+
+
+@app.command()
+@guarded
+def ingest(
+    raw_paths: Annotated[list[Path], typer.Argument(help="Raw article files or folders (.txt, .md, .jsonl).")],
+    output: Annotated[str, typer.Option("-o", "--output", help="Articles JSONL ('-' for stdout).")] = "corpus/articles.jsonl",
+) -> None:
+    """Clean raw articles and write article records with content-hash ids.
+
+    Exit code 0 when every input was read; 1 when some inputs were skipped (each is listed; the good
+    articles are still written).
+    """
+    from newsner.ingest import ingest as run_ingest
+    from newsner.io import write_jsonl
+    from newsner.validate import record_problems
+
+    articles, report = run_ingest(raw_paths)
+    problems = [f"{a['source']}: {p}" for a in articles for p in record_problems("article", a)]
+    if problems:
+        fail("ingest produced invalid records (a bug; please report it):\n" + "\n".join(problems))
+    write_jsonl(output, articles)
+    for line in report.skipped:
+        say(f"skipped {line}")
+    for line in report.duplicates:
+        say(f"duplicate {line}")
+    say(f"ingest: {report.summary()} -> {output}")
+    if report.skipped:
+        fail(f"{len(report.skipped)} input(s) skipped (listed above); the {len(articles)} good articles were written")
+
+
+@app.command()
+@guarded
+def split(
+    articles: Annotated[Path, typer.Argument(help="Articles JSONL from `newsner ingest`.")] = Path("corpus/articles.jsonl"),
+    output: Annotated[str, typer.Option("-o", "--output", help="Sentences JSONL ('-' for stdout).")] = "corpus/sentences.jsonl",
+) -> None:
+    """Split articles into sentences (paragraph-aware, offsets into the article)."""
+    from newsner.io import read_records, write_jsonl
+    from newsner.segment import split_articles
+    from newsner.validate import validate_file
+
+    _, problems = validate_file(articles, schema="article")
+    if problems:
+        fail(f"{articles} has {len(problems)} invalid record(s):\n" + "\n".join(problems[:20]))
+    records = read_records(articles)
+    count = write_jsonl(output, split_articles(records))
+    say(f"split: {count} sentences from {len(records)} articles -> {output}")
+
+
+@app.command()
+@guarded
+def validate(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Record files (default: every one in corpus/ and annotation/).")] = None,
+    schema: Annotated[str | None, typer.Option("--schema", help="Schema to use instead of guessing from the file name.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Check record files against their JSON Schemas and cross-field rules."""
+    from newsner.validate import default_paths, validate_paths
+
+    settings = settings_for(config)
+    targets = list(paths) if paths else default_paths(settings.root)
+    if not targets:
+        fail("no record files found in corpus/ or annotation/; name the files to check")
+    files, records, problems = validate_paths(targets, schema=schema, settings=settings)
+    for problem in problems:
+        typer.echo(problem)
+    if problems:
+        fail(f"{len(problems)} problem(s) in {files} file(s), {records} records")
+    say(f"validate: {records} records in {files} files, all valid")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

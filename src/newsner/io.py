@@ -1,0 +1,101 @@
+"""Reading and writing JSON Lines: one object per line, atomic writes, `-` for stdout."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonlines
+
+from newsner.errors import InputError
+
+_dumps = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
+
+
+def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield `(line_number, record)` for every non-blank line of a JSONL file.
+
+    Raises `InputError` naming `file:line` for a line that is not a JSON object.
+
+    >>> for line, record in read_jsonl("corpus/articles.jsonl"): ...
+    """
+    path = Path(path)
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file; check the path or run the step that writes it") from None
+    except OSError as err:
+        raise InputError(f"{path}: cannot be read ({err.strerror})") from None
+    with handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            try:
+                record = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError as err:
+                raise InputError(f"{path}:{number}: not UTF-8 (byte {err.start}); re-save the file as UTF-8") from None
+            except json.JSONDecodeError as err:
+                raise InputError(f"{path}:{number}: not valid JSON ({err.msg} at column {err.colno})") from None
+            if not isinstance(record, dict):
+                raise InputError(f"{path}:{number}: expected a JSON object, got {type(record).__name__}")
+            yield number, record
+
+
+def read_records(path: str | Path) -> list[dict[str, Any]]:
+    """Return all records of a JSONL file as a list."""
+    return [record for _, record in read_jsonl(path)]
+
+
+def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> int:
+    """Write records as JSONL, atomically (temp file + rename); `-` writes to stdout.
+
+    Returns the number of records written. An existing file is only replaced once every
+    record has been written, so a failure half-way leaves the old file untouched.
+    """
+    if str(path) == "-":
+        count = 0
+        writer = jsonlines.Writer(sys.stdout, dumps=_dumps, flush=True)
+        for record in records:
+            writer.write(record)
+            count += 1
+        return count
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    count = 0
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            writer = jsonlines.Writer(handle, dumps=_dumps)
+            for record in records:
+                writer.write(record)
+                count += 1
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return count
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write a text file atomically with `\\n` line endings."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: str | Path, data: Any) -> None:
+    """Write pretty, key-sorted JSON atomically (deterministic bytes)."""
+    write_text(path, json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")

@@ -1,0 +1,172 @@
+"""Paragraph-aware sentence segmentation for news English, with code-point offsets.
+
+Approach (chosen by measurement, see `benchmarks/bench_split.py`): pySBD's rule set finds the
+sentence boundaries inside each line of each paragraph; newsner then
+
+* never crosses a paragraph boundary, and breaks at a line break unless the next line starts with a
+  lower-case letter (a soft wrap) — so a headline, subheading or byline without a full stop is never
+  glued to the next sentence;
+* maps every segment back onto the original text by its non-space characters, so
+  `text[start:end]` always reproduces the sentence, whatever pySBD does to whitespace;
+* applies news-specific repairs: a boundary after `a.m.`/`p.m.` before a weekday, month or time zone is
+  removed; `!!!`/`?!` runs before a capitalised word end a sentence; a bare list number or a lone
+  closing quote is attached to its neighbour.
+
+`sentence_spans(text)` is the one function other steps reuse.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from newsner.ingest import content_id
+
+_AFTER_TIME = re.compile(
+    r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\b|"
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December)\b|"
+    r"(?:local time|[A-Z]{2,4}T|GMT|UTC)\b|\(\d{4} GMT\)"
+)
+_ENDS_TIME = re.compile(r"\b[ap]\.m\.\s*$")
+_BANG_SPLIT = re.compile(r"[!?]{2,}(?=\s+[\"“‘'(]?[A-Z])")
+_LIST_MARKER = re.compile(r"^\s*(?:\d{1,3}|[a-z])[.)]\s*$")
+_CLOSING_ONLY = re.compile(r"^[\s\"'”’»)\]]+$")
+
+
+@functools.cache
+def _segmenter() -> Any:
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False, char_span=False)
+
+
+def _align(line: str, pieces: list[str], offset: int) -> list[tuple[int, int]]:
+    """Map segment strings back to `[start, end)` in `line` by their non-space characters."""
+    cursor = 0
+    spans = []
+    for piece in pieces:
+        chars = [ch for ch in piece if not ch.isspace()]
+        if not chars:
+            continue
+        start = None
+        for ch in chars:
+            while cursor < len(line) and line[cursor].isspace():
+                cursor += 1
+            if cursor >= len(line) or line[cursor] != ch:
+                return [(offset, offset + len(line))]  # the segmenter changed the text: keep the line whole
+            if start is None:
+                start = cursor
+            cursor += 1
+        spans.append((offset + start, offset + cursor))
+    if cursor < len(line.rstrip()):
+        return [(offset, offset + len(line))]
+    return spans
+
+
+def _repair(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        # split "Yes!!! Ok." style runs that pySBD keeps together
+        piece_start = start
+        for match in _BANG_SPLIT.finditer(text, start, end):
+            cut = match.end()
+            out.append((piece_start, cut))
+            piece_start = cut + (len(text[cut:end]) - len(text[cut:end].lstrip()))
+        out.append((piece_start, end))
+    merged: list[tuple[int, int]] = []
+    for start, end in out:
+        if merged:
+            prev_start, prev_end = merged[-1]
+            prev, current = text[prev_start:prev_end], text[start:end]
+            if (
+                (_ENDS_TIME.search(prev) and _AFTER_TIME.match(current))
+                or _LIST_MARKER.match(prev)
+                or _CLOSING_ONLY.match(current)
+            ):
+                merged[-1] = (prev_start, end)
+                continue
+        merged.append((start, end))
+    return merged
+
+
+def _lines(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """Split `text[start:end]` at line breaks that are not soft wraps."""
+    line_start = start
+    for match in re.finditer(r"\n", text[start:end]):
+        cut = start + match.start()
+        after = text[cut + 1 : end].lstrip(" \t")
+        if after[:1].islower():
+            continue
+        yield line_start, cut
+        line_start = cut + 1
+    yield line_start, end
+
+
+def _paragraph_blocks(text: str) -> Iterator[tuple[int, int]]:
+    pos = 0
+    for match in re.finditer(r"\n[ \t]*\n\s*", text):
+        yield pos, match.start()
+        pos = match.end()
+    yield pos, len(text)
+
+
+def sentence_spans(text: str, paragraphs: Iterable[tuple[int, int]] | None = None) -> list[tuple[int, int, int]]:
+    """Return `(start, end, paragraph_index)` for every sentence of `text`.
+
+    `paragraphs` are `[start, end)` ranges (as in an article record); without them, blank lines
+    separate paragraphs. Spans never cross a paragraph, hold no leading or trailing whitespace, and
+    `text[start:end]` is always the sentence.
+
+    >>> [text[s:e] for s, e, _ in sentence_spans(text := "Hi Mr. Li. Bye.")]
+    ['Hi Mr. Li.', 'Bye.']
+    """
+    segmenter = _segmenter()
+    result = []
+    for index, (p_start, p_end) in enumerate(paragraphs if paragraphs is not None else _paragraph_blocks(text)):
+        for l_start, l_end in _lines(text, p_start, p_end):
+            line = text[l_start:l_end]
+            if not line.strip():
+                continue
+            joined = line.replace("\n", " ")
+            spans = _align(joined, segmenter.segment(joined), l_start)
+            result.extend((s, e, index) for s, e in _repair(text, spans) if text[s:e].strip())
+    return [_trim(text, s, e, p) for s, e, p in result]
+
+
+def _trim(text: str, start: int, end: int, paragraph: int) -> tuple[int, int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end, paragraph
+
+
+def sentence_id(article_id: str, start: int, text: str) -> str:
+    """Content-hash id of a sentence: from (article_id, start, sentence text)."""
+    return content_id(article_id, start, text)
+
+
+def split_article(article: dict[str, Any]) -> list[dict[str, Any]]:
+    """Sentence records (DESIGN §3) of one article record."""
+    text = article["text"]
+    sentences = []
+    for index, (start, end, paragraph) in enumerate(sentence_spans(text, [tuple(p) for p in article["paragraphs"]])):
+        sentence_text = text[start:end]
+        sentences.append({
+            "id": sentence_id(article["id"], start, sentence_text),
+            "article_id": article["id"],
+            "index": index,
+            "text": sentence_text,
+            "start": start,
+            "end": end,
+            "paragraph": paragraph,
+        })
+    return sentences
+
+
+def split_articles(articles: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Sentence records of many articles, in article order (a generator: constant memory)."""
+    for article in articles:
+        yield from split_article(article)
