@@ -1,0 +1,172 @@
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from newsner.cli import app
+from newsner.ingest import build_article, content_id, ingest, normalise_text
+from tests.conftest import SEED
+
+SEED_PARAGRAPH_STARTS = [
+    "Military alliance consults: Kazakhstan’s authorities report 8,000 arrests",
+    "What’s next in Kazakhstan?",
+    "The unprecedented rioting",
+    "On Sunday there was confusion",
+    "According to the Kremlin from Moscow",
+    "According to its own statements",
+    "Internet usable again",
+    "Kazakhstan, which borders Russia and China",
+    "In the morning, people in the economic metropolis",
+]
+
+
+def test_seed_article_is_cleaned():
+    articles, report = ingest([SEED])
+    assert len(articles) == 1
+    article = articles[0]
+    text = article["text"]
+    assert article["title"] == "Military alliance consults: Kazakhstan’s authorities report 8,000 arrests"
+    paragraphs = [text[s:e] for s, e in article["paragraphs"]]
+    assert [p[: len(start)] for p, start in zip(paragraphs, SEED_PARAGRAPH_STARTS)] == SEED_PARAGRAPH_STARTS
+    assert len(paragraphs) == 9
+    assert "\n\n".join(paragraphs) == text
+    assert paragraphs[6] == "Internet usable again"
+    for boilerplate in ("Leave a Comment", "Akismet", "\n.\n", "Military alliance consults\n"):
+        assert boilerplate not in text
+    assert text.count("Military alliance consults") == 1
+    assert report.removed == Counter({"repeated_headline": 2, "lone_punctuation": 1, "comment_prompt": 1, "spam_notice": 1})
+    assert article["id"] == content_id(text)
+    assert article["source"].endswith("corpus/raw/kazakhstan-unrest-2022-01.txt")
+
+
+def test_normalisation_nfc_crlf_control_zero_width():
+    raw = "Cafe\u0301 in Almaty\r\nLine\u200b two\x07\tend\rmore"
+    assert normalise_text(raw) == "Café in Almaty\nLine two\tend\nmore"
+    assert unicodedata.is_normalized("NFC", normalise_text(raw))
+
+
+def test_emoji_and_accents_before_a_name_keep_offsets(tmp_path: Path):
+    (tmp_path / "a.txt").write_bytes("Headline 🙂\r\n\r\n🙂🙂 Cafe\u0301 talk: Tokayev spoke.\r\n".encode())
+    [article], _ = ingest([tmp_path / "a.txt"])
+    text = article["text"]
+    start = text.index("Tokayev")
+    assert text[start : start + 7] == "Tokayev"
+    s, e = article["paragraphs"][1]
+    assert text[s:e] == "🙂🙂 Café talk: Tokayev spoke."
+    assert "\r" not in text
+
+
+@pytest.mark.parametrize(
+    "name, content, reason",
+    [
+        ("empty.txt", b"", "empty file"),
+        ("blank.md", b"  \n\n \n", "empty file"),
+        ("binary.txt", b"\x89PNG\x00\x01\x02", "binary file (contains NUL bytes); only UTF-8 text is read"),
+        ("latin1.txt", "Almaty caf\xe9".encode("latin-1"), "not UTF-8 (invalid byte at offset 10); re-save it as UTF-8"),
+        ("only-boilerplate.txt", b"Title\n\nLeave a Comment", None),
+        ("notes.docx", b"PK", "unsupported file type .docx; use .txt, .md or .jsonl"),
+    ],
+)
+def test_bad_files_are_reported_and_good_ones_kept(tmp_path: Path, name: str, content: bytes, reason: str | None):
+    (tmp_path / "good.txt").write_text("Good title\n\nTokayev spoke in Almaty.\n")
+    (tmp_path / name).write_bytes(content)
+    articles, report = ingest([tmp_path])
+    if reason is None:  # a file whose only body is boilerplate keeps its title
+        assert len(articles) == 2 and report.skipped == []
+        return
+    assert [a["title"] for a in articles] == ["Good title"]
+    assert report.skipped == [f"{(tmp_path / name).as_posix()}: {reason}"]
+
+
+def test_bad_jsonl_lines_are_reported_with_line_numbers(tmp_path: Path):
+    path = tmp_path / "feed.jsonl"
+    path.write_text(
+        "\n".join([
+            json.dumps({"text": "Putin spoke.", "title": "T", "url": "https://example.org/a"}),
+            "{not json",
+            json.dumps({"title": "no text"}),
+            json.dumps({"text": "x", "author": "someone"}),
+            json.dumps({"text": "Second good one.", "meta": {"lang": "en"}}),
+        ])
+    )
+    articles, report = ingest([path])
+    p = path.as_posix()
+    assert [(a["text"], a.get("meta")) for a in articles] == [
+        ("Putin spoke.", {"url": "https://example.org/a"}),
+        ("Second good one.", {"lang": "en"}),
+    ]
+    assert articles[0]["source"] == f"{p}:1"
+    assert report.skipped == [
+        f"{p}:2: not valid JSON (Expecting property name enclosed in double quotes, column 2)",
+        f"{p}:3: `text` is required and must be a non-empty string",
+        f"{p}:4: unknown key(s) ['author']; allowed: text, title, url, meta",
+    ]
+
+
+def test_ids_are_stable_and_independent_of_file_order(tmp_path: Path):
+    (tmp_path / "b.txt").write_text("B title\n\nBody of b.\n")
+    (tmp_path / "a.txt").write_text("A title\n\nBody of a.\n")
+    first, _ = ingest([tmp_path / "b.txt", tmp_path / "a.txt"])
+    second, _ = ingest([tmp_path / "a.txt", tmp_path / "b.txt"])
+    assert first == second
+    assert [a["id"] for a in first] == [content_id("A title\n\nBody of a."), content_id("B title\n\nBody of b.")]
+
+
+def test_duplicate_article_kept_once(tmp_path: Path):
+    (tmp_path / "a.txt").write_text("Same\n\nText.\n")
+    (tmp_path / "b.md").write_text("Same\r\n\r\nText.\r\n")
+    articles, report = ingest([tmp_path])
+    assert len(articles) == 1
+    assert report.duplicates == [f"{(tmp_path / 'b.md').as_posix()} repeats {(tmp_path / 'a.txt').as_posix()}"]
+
+
+@pytest.mark.parametrize(
+    "body, paragraphs",
+    [
+        # one line per paragraph: each line stands alone
+        ("First sentence here.\nSecond one here.", ["First sentence here.", "Second one here."]),
+        # a subheading without punctuation is never glued to the next line
+        ("Internet usable again\nKazakhstan has calmed.", ["Internet usable again", "Kazakhstan has calmed."]),
+        # a hard-wrapped paragraph is joined
+        (
+            "President Kassym-Shomart Tokayev had ordered by\ndecree to commemorate the many victims of the\nevents.",
+            ["President Kassym-Shomart Tokayev had ordered by decree to commemorate the many victims of the events."],
+        ),
+        # a lower-case continuation is a soft wrap
+        ("Short line\ncontinues here.", ["Short line continues here."]),
+    ],
+)
+def test_line_breaks_inside_a_block(body: str, paragraphs: list[str]):
+    article = build_article("Title\n\n" + body, source="x", title=None, removed=Counter(), keep_title=True)
+    text = article["text"]
+    assert [text[s:e] for s, e in article["paragraphs"]][1:] == paragraphs
+
+
+def test_markdown_headings_and_links(tmp_path: Path):
+    (tmp_path / "a.md").write_text("# Big news\n\nThe [CSTO](https://example.org) met in **Moscow**.\n")
+    [article], _ = ingest([tmp_path])
+    assert article["text"] == "Big news\n\nThe CSTO met in Moscow."
+
+
+def test_cli_writes_good_articles_and_exits_1_when_something_was_skipped(project: Path, runner):
+    (project / "raw").mkdir()
+    (project / "raw" / "good.txt").write_text("T\n\nTokayev spoke.\n")
+    (project / "raw" / "bad.txt").write_bytes(b"\x00\x01")
+    result = runner.invoke(app, ["ingest", "raw", "-o", "articles.jsonl"])
+    assert result.exit_code == 1
+    assert "skipped raw/bad.txt: binary file" in result.output
+    assert "Error: 1 input(s) skipped (listed above); the 1 good articles were written" in result.output
+    assert "Traceback" not in result.output
+    assert len((project / "articles.jsonl").read_text().splitlines()) == 1
+
+
+def test_cli_stdout(project: Path, runner):
+    (project / "a.txt").write_text("T\n\nTokayev spoke.\n")
+    result = runner.invoke(app, ["ingest", "a.txt", "-o", "-"])
+    assert result.exit_code == 0
+    record = json.loads(result.stdout.splitlines()[0])
+    assert record["text"] == "T\n\nTokayev spoke."

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from newsner.schemas import SCHEMA_NAMES, load_schema, schema_errors
+from tests.conftest import ROOT
+
+
+@pytest.mark.parametrize("name", SCHEMA_NAMES)
+def test_examples_validate(name: str):
+    example = json.loads((ROOT / "schemas" / "examples" / f"{name}.json").read_text())
+    assert list(schema_errors(name, example)) == []
+
+
+@pytest.mark.parametrize("name", SCHEMA_NAMES)
+def test_schemas_reject_unknown_keys(name: str):
+    example = json.loads((ROOT / "schemas" / "examples" / f"{name}.json").read_text())
+    example["surprise"] = 1
+    assert list(schema_errors(name, example)) == [
+        "[$] unknown key(s) 'surprise'; remove them (schemas reject unknown keys)"
+    ]
+    assert load_schema(name)["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+def test_wheel_ships_the_same_schemas(tmp_path: Path):
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+        check=True,
+    )
+    [wheel] = tmp_path.glob("newsner-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        packaged = {Path(n).name: archive.read(n) for n in archive.namelist() if n.startswith("newsner/schemas/") and n.endswith(".json")}
+    source = {p.name: p.read_bytes() for p in (ROOT / "schemas").glob("*.schema.json")}
+    assert packaged == source
