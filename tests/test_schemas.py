@@ -35,6 +35,6 @@ def test_wheel_ships_the_same_schemas(tmp_path: Path):
     )
     [wheel] = tmp_path.glob("newsner-*.whl")
     with zipfile.ZipFile(wheel) as archive:
-        packaged = {Path(n).name: archive.read(n) for n in archive.namelist() if n.startswith("newsner/schemas/") and n.endswith(".json")}
+        packaged = {Path(n).name: archive.read(n) for n in archive.namelist() if n.startswith("newsner/schemas/") and n.endswith(".schema.json")}
     source = {p.name: p.read_bytes() for p in (ROOT / "schemas").glob("*.schema.json")}
     assert packaged == source
