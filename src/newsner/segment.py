@@ -29,10 +29,31 @@ _AFTER_TIME = re.compile(
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December)\b|"
     r"(?:local time|[A-Z]{2,4}T|GMT|UTC)\b|\(\d{4} GMT\)"
 )
+_STARTERS = (
+    "The|Then|He|She|It|They|We|I|You|But|And|This|That|These|Those|There|Their|His|Her|Its|Our|In|On|At|"
+    "After|Before|When|While|A|An|So|Yet|Now|Still|However|Meanwhile|Officials|Police|Some|Many|No"
+)
+# boundaries to add inside a pySBD segment: (name, pattern whose match end is the cut)
+SPLIT_RULES = {
+    "punctuation_run": re.compile(r"[!?]{2,}(?=\s+[\"“‘'(]?[A-Z])"),
+    "initialism_then_starter": re.compile(rf"\b(?:[A-Z]\.){{2,}}(?=\s+(?:{_STARTERS})\b)"),
+    "curly_quote_after_stop": re.compile(r"[.!?][’”](?=\s+[\"“‘]?[A-Z])"),
+}
 _ENDS_TIME = re.compile(r"\b[ap]\.m\.\s*$")
-_BANG_SPLIT = re.compile(r"[!?]{2,}(?=\s+[\"“‘'(]?[A-Z])")
+_ENDS_NONFINAL_ABBREV = re.compile(r"\b(?:approx|ca|vs|No|Nos|Art|Fig|pp?|Vol|est|Gen|Col|Lt|Mr|Mrs|Ms|Dr|St)\.\s*$")
 _LIST_MARKER = re.compile(r"^\s*(?:\d{1,3}|[a-z])[.)]\s*$")
+_LIST_START = re.compile(r"^[a-z][.)]\s")
 _CLOSING_ONLY = re.compile(r"^[\s\"'”’»)\]]+$")
+# boundaries to remove between two segments: name -> predicate(previous, current)
+MERGE_RULES = {
+    "time_then_day": lambda prev, cur: bool(_ENDS_TIME.search(prev) and _AFTER_TIME.match(cur)),
+    "abbreviation_then_number": lambda prev, cur: bool(_ENDS_NONFINAL_ABBREV.search(prev)) and cur[:1].isdigit(),
+    "lowercase_start": lambda prev, cur: (
+        cur[:1].islower() and not prev.rstrip().endswith(("?", "!")) and not _LIST_START.match(cur)
+    ),
+    "bare_list_marker": lambda prev, cur: bool(_LIST_MARKER.match(prev)),
+    "lone_closing_quote": lambda prev, cur: bool(_CLOSING_ONLY.match(cur)),
+}
 
 
 @functools.cache
@@ -65,26 +86,28 @@ def _align(line: str, pieces: list[str], offset: int) -> list[tuple[int, int]]:
     return spans
 
 
+def _cuts(text: str, start: int, end: int) -> list[int]:
+    cuts = set()
+    for rule in SPLIT_RULES.values():
+        cuts.update(m.end() for m in rule.finditer(text, start, end) if text[m.end() : end].strip())
+    return sorted(cuts)
+
+
 def _repair(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     for start, end in spans:
-        # split "Yes!!! Ok." style runs that pySBD keeps together
         piece_start = start
-        for match in _BANG_SPLIT.finditer(text, start, end):
-            cut = match.end()
+        for cut in _cuts(text, start, end):
             out.append((piece_start, cut))
-            piece_start = cut + (len(text[cut:end]) - len(text[cut:end].lstrip()))
+            piece_start = cut
         out.append((piece_start, end))
+    out = [_trim(text, s, e, 0)[:2] for s, e in out]
     merged: list[tuple[int, int]] = []
     for start, end in out:
         if merged:
             prev_start, prev_end = merged[-1]
             prev, current = text[prev_start:prev_end], text[start:end]
-            if (
-                (_ENDS_TIME.search(prev) and _AFTER_TIME.match(current))
-                or _LIST_MARKER.match(prev)
-                or _CLOSING_ONLY.match(current)
-            ):
+            if any(rule(prev, current) for rule in MERGE_RULES.values()):
                 merged[-1] = (prev_start, end)
                 continue
         merged.append((start, end))
