@@ -128,6 +128,38 @@ def split(
 
 @app.command()
 @guarded
+def prelabel(
+    sentences: Annotated[Path, typer.Argument(help="Sentences JSONL from `newsner split`.")] = Path("corpus/sentences.jsonl"),
+    output: Annotated[str, typer.Option("-o", "--output", help="Tasks JSONL ('-' for stdout).")] = "annotation/tasks.jsonl",
+    model: Annotated[str | None, typer.Option("--model", help="spaCy pipeline name or path (default: [prelabel] model).")] = None,
+    n_process: Annotated[int | None, typer.Option("--n-process", min=1, help="Worker processes.")] = None,
+    batch_size: Annotated[int | None, typer.Option("--batch-size", min=1, help="Sentences per batch.")] = None,
+    scores: Annotated[str | None, typer.Option("--scores", help="'greedy' (model probability per span) or 'none'.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Pre-label sentences with spaCy NER and write Label Studio tasks."""
+    from newsner.io import read_jsonl, write_jsonl
+    from newsner.prelabel import PrelabelReport
+    from newsner.prelabel import prelabel as run_prelabel
+    from newsner.progress import progress
+    from newsner.validate import validate_file
+
+    settings = settings_for(config)
+    if scores not in (None, "greedy", "none"):
+        fail(f"--scores must be 'greedy' or 'none', not {scores!r}")
+    count, problems = validate_file(sentences, schema="sentence")
+    if problems:
+        fail(f"{sentences} has {len(problems)} invalid record(s):\n" + "\n".join(problems[:20]))
+    report = PrelabelReport()
+    records = (record for _, record in read_jsonl(sentences))
+    tasks = run_prelabel(progress(records, total=count, description="prelabel"), settings, model=model,
+                         n_process=n_process, batch_size=batch_size, scores=scores, report=report)
+    write_jsonl(output, tasks)
+    say(f"prelabel: {report.summary()} -> {output}")
+
+
+@app.command()
+@guarded
 def validate(
     paths: Annotated[list[Path] | None, typer.Argument(help="Record files (default: every one in corpus/ and annotation/).")] = None,
     schema: Annotated[str | None, typer.Option("--schema", help="Schema to use instead of guessing from the file name.")] = None,
