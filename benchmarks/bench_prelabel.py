@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from newsner.segment import sentence_id
+
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = """
 import json, sys, spacy
@@ -49,8 +51,9 @@ def main() -> None:
         for i in range(args.sentences):
             record = dict(base[i % len(base)])
             record["text"] = record["text"].replace("8,000", f"{8000 + i:,}").replace("2,500", f"{2500 + i:,}")
-            record["id"] = f"{i:016x}"
+            record["start"] = i * 1000
             record["end"] = record["start"] + len(record["text"])
+            record["id"] = sentence_id(record["article_id"], record["start"], record["text"])
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
     words = sum(len(json.loads(line)["text"].split()) for line in sentences.open())
     (work / "newsner.toml").write_text((ROOT / "newsner.toml").read_text())

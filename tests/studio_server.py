@@ -1,1 +1,87 @@
-"""Placeholder; replaced by the real-server fixtures."""
+"""A real Label Studio for the test session, started on 127.0.0.1 and stopped by pid at the end.
+
+Its data folder is fresh per session (under pytest's tmp dir). Tests get their own project name, so
+they do not see each other's tasks. Annotator accounts are created once, by invite-link signup.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from pathlib import Path
+
+import pytest
+
+from newsner.config import settings_from_dict
+from newsner.studio.server import LocalStudio
+from tests.conftest import ROOT
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def studio(tmp_path_factory: pytest.TempPathFactory):
+    """A running local Label Studio (real server)."""
+    server = LocalStudio(state_dir=tmp_path_factory.mktemp("studio"), port=_free_port())
+    server.start(timeout=300)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def annotators(studio: LocalStudio) -> dict[str, dict]:
+    """Three annotator accounts: email -> {id, token, password}."""
+    return {email: studio.add_annotator(email) for email in ("ann.one@example.org", "ann.two@example.org", "ann.three@example.org")}
+
+
+@pytest.fixture
+def studio_settings(studio: LocalStudio, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    """Settings for a fresh project on the test server; the admin key in LABEL_STUDIO_API_KEY."""
+    import tomllib
+
+    raw = tomllib.loads((ROOT / "newsner.toml").read_text())
+    raw["studio"] = {"url": studio.url, "project": f"test-{uuid.uuid4().hex[:8]}", "annotators_per_task": 2}
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", studio.credentials()["admin"]["token"])
+    monkeypatch.delenv("LABEL_STUDIO_URL", raising=False)
+    (tmp_path / "newsner.toml").write_text(_toml(raw))
+    monkeypatch.chdir(tmp_path)
+    return settings_from_dict(raw, path=tmp_path / "newsner.toml")
+
+
+def _toml(data: dict) -> str:
+    import json
+
+    lines = []
+    for section, values in data.items():
+        nested = {k: v for k, v in values.items() if isinstance(v, dict)}
+        lines.append(f"[{section}]")
+        lines += [f"{k} = {json.dumps(v)}" for k, v in values.items() if not isinstance(v, dict)]
+        for name, table in nested.items():
+            lines.append(f"[{section}.{name}]")
+            lines += [f"{k} = {json.dumps(v)}" for k, v in table.items()]
+    return "\n".join(lines) + "\n"
+
+
+def annotate(studio: LocalStudio, token: str, task_id: int, spans: list[dict], *, text: str,
+             cancelled: bool = False, ground_truth: bool = False) -> dict:
+    """Submit an annotation as an annotator, through the real API with the annotator's own token."""
+    from label_studio_sdk import LabelStudio
+
+    client = LabelStudio(base_url=studio.url, api_key=token)
+    result = [
+        {"id": f"r{i}", "from_name": "label", "to_name": "text", "type": "labels",
+         "value": {"start": s["start"], "end": s["end"], "text": s.get("shown", text[s["start"]:s["end"]]),
+                   "labels": [s["label"]]}}
+        for i, s in enumerate(spans)
+    ]
+    annotation = client.annotations.create(task_id, result=result, was_cancelled=cancelled, ground_truth=ground_truth,
+                                           lead_time=3.5)
+    return annotation.dict() if hasattr(annotation, "dict") else dict(annotation)
+
+
+os.environ.setdefault("NEWSNER_TEST", "1")

@@ -180,6 +180,115 @@ def validate(
     say(f"validate: {records} records in {files} files, all valid")
 
 
+studio_app = typer.Typer(help="The local Label Studio (data in .newsner/studio/).", no_args_is_help=True)
+app.add_typer(studio_app, name="studio")
+
+
+def _local_studio(settings: Settings) -> Any:
+    from urllib.parse import urlparse
+
+    from newsner.studio.client import is_local, studio_url
+    from newsner.studio.server import STATE_DIR, LocalStudio
+
+    url = studio_url(settings)
+    if not is_local(url):
+        fail(f"{url} is not a local address; `newsner studio` only manages a local Label Studio")
+    parsed = urlparse(url)
+    return LocalStudio(state_dir=settings.root / STATE_DIR, host=parsed.hostname or "127.0.0.1", port=parsed.port or 8080)
+
+
+@studio_app.command("start")
+@guarded
+def studio_start(config: ConfigOption = None) -> None:
+    """Start the local Label Studio (first start takes about 30 s)."""
+    studio = _local_studio(settings_for(config))
+    studio.start()
+    say(f"studio: running at {studio.url} (pid {studio.pid()}); admin login stored in {studio.credentials_path}")
+
+
+@studio_app.command("stop")
+@guarded
+def studio_stop(config: ConfigOption = None) -> None:
+    """Stop the local Label Studio."""
+    studio = _local_studio(settings_for(config))
+    say("studio: stopped" if studio.stop() else "studio: was not running")
+
+
+@studio_app.command("status")
+@guarded
+def studio_status(config: ConfigOption = None) -> None:
+    """Show the URL, pid, project and task counts of the local Label Studio."""
+    from newsner.studio.client import connect
+    from newsner.studio.push import find_project
+
+    settings = settings_for(config)
+    studio = _local_studio(settings)
+    pid = studio.pid()
+    if pid is None or not studio.healthy():
+        fail(f"no Label Studio answers at {studio.url}" + (f" (pid {pid} is alive but not healthy)" if pid else "")
+             + "; start it with `newsner studio start`")
+    project = find_project(connect(settings), settings.studio["project"])
+    detail = (f"project {project.title!r} (id {project.id}): {project.task_number} tasks, "
+              f"{project.num_tasks_with_annotations} annotated" if project else "no project yet (run `newsner push`)")
+    say(f"studio: running at {studio.url}, pid {pid}; {detail}")
+
+
+@studio_app.command("add-annotator")
+@guarded
+def studio_add_annotator(
+    emails: Annotated[list[str], typer.Argument(help="Annotators' e-mail addresses.")],
+    config: ConfigOption = None,
+) -> None:
+    """Create annotator accounts; their passwords are stored beside the admin's (mode 0600)."""
+    studio = _local_studio(settings_for(config))
+    for email in emails:
+        studio.add_annotator(email)
+    say(f"studio: {len(emails)} annotator account(s) ready; credentials in {studio.credentials_path}; "
+        f"they log in at {studio.url}/user/login/")
+
+
+@app.command()
+@guarded
+def push(
+    tasks: Annotated[Path, typer.Argument(help="Tasks JSONL from `newsner prelabel`.")] = Path("annotation/tasks.jsonl"),
+    guidelines: Annotated[Path, typer.Option("--guidelines", help="Markdown shown as instructions.")] = Path("annotation/guidelines.md"),
+    batch_size: Annotated[int | None, typer.Option("--batch-size", min=1, help="Tasks per import request.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Create or update the Label Studio project and import the tasks it does not have yet."""
+    from newsner.io import read_records
+    from newsner.studio.client import connect
+    from newsner.studio.push import push_tasks
+
+    settings = settings_for(config)
+    connection = connect(settings)
+    report = push_tasks(connection, settings, read_records(tasks), guidelines=guidelines, batch_size=batch_size)
+    for problem in report.invalid[:20]:
+        say(f"invalid {problem}")
+    say(f"push: {report.summary()} on {connection.url}")
+    if report.invalid:
+        fail(f"{len(report.invalid)} invalid task(s) were not pushed (listed above); fix them and push again")
+
+
+@app.command()
+@guarded
+def pull(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Annotation folder.")] = Path("annotation"),
+    sentences: Annotated[Path, typer.Option("--sentences", help="To report orphan tasks.")] = Path("corpus/sentences.jsonl"),
+    config: ConfigOption = None,
+) -> None:
+    """Export the annotations: raw snapshot in exports/, normalised annotations.jsonl, pull-report.json."""
+    from newsner.studio.client import connect
+    from newsner.studio.pull import pull_annotations
+
+    settings = settings_for(config)
+    connection = connect(settings)
+    path, report = pull_annotations(connection, settings, output, sentences)
+    for problem in report.problems[:20]:
+        say(problem)
+    say(f"pull: {report.summary()} -> {path} (raw export: {output / 'exports' / report.export})")
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

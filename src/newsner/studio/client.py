@@ -1,0 +1,94 @@
+"""Connecting to Label Studio: URL and key from the environment, the settings or the local studio."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from newsner.config import Settings
+from newsner.errors import StudioError
+
+T = TypeVar("T")
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+@dataclass
+class Connection:
+    """An authenticated SDK client and the URL it talks to (the key is never kept here in clear)."""
+
+    client: Any
+    url: str
+
+    def call(self, what: str, func: Callable[..., T], *args: Any, retries: int = 0, **kwargs: Any) -> T:
+        """Run one SDK call; turn failures into `StudioError` naming the URL (never the key).
+
+        Connection errors and 5xx are retried `retries` times with exponential backoff.
+        """
+        import httpx
+        from label_studio_sdk.core.api_error import ApiError
+
+        for attempt in range(retries + 1):
+            try:
+                return func(*args, **kwargs)
+            except ApiError as err:
+                if err.status_code in (401, 403):
+                    raise StudioError(
+                        f"Label Studio at {self.url} refused the API key (HTTP {err.status_code}) while trying to "
+                        f"{what}; check LABEL_STUDIO_API_KEY"
+                    ) from None
+                if err.status_code is not None and err.status_code >= 500 and attempt < retries:
+                    time.sleep(min(2**attempt, 30))
+                    continue
+                raise StudioError(f"Label Studio at {self.url} answered HTTP {err.status_code} while trying to {what}") from None
+            except (httpx.TransportError, OSError) as err:
+                if attempt < retries:
+                    time.sleep(min(2**attempt, 30))
+                    continue
+                raise StudioError(
+                    f"cannot reach Label Studio at {self.url} to {what} ({type(err).__name__}); "
+                    f"is it running? (`newsner studio start` for the local one)"
+                ) from None
+        raise AssertionError("unreachable")
+
+
+def studio_url(settings: Settings) -> str:
+    """`LABEL_STUDIO_URL` when set, else `[studio] url`."""
+    return (os.environ.get("LABEL_STUDIO_URL") or settings.studio["url"]).rstrip("/")
+
+
+def is_local(url: str) -> bool:
+    return any(f"//{host}:" in url or url.endswith(f"//{host}") for host in LOCAL_HOSTS)
+
+
+def api_key(settings: Settings, url: str, state_dir: Path | None = None) -> str:
+    """`LABEL_STUDIO_API_KEY`, or the local studio's admin token when `url` is local."""
+    key = os.environ.get("LABEL_STUDIO_API_KEY")
+    if key:
+        return key
+    if is_local(url):
+        from newsner.studio.server import STATE_DIR, LocalStudio
+
+        studio = LocalStudio(state_dir=state_dir or settings.root / STATE_DIR)
+        if studio.credentials_path.exists():
+            return studio.credentials()["admin"]["token"]
+    raise StudioError(
+        f"no API key for {url}: set LABEL_STUDIO_API_KEY (Account & Settings in Label Studio), "
+        f"or run `newsner studio start` for a local studio"
+    )
+
+
+def connect(settings: Settings, *, url: str | None = None, key: str | None = None, timeout: float = 120.0,
+            check: bool = True) -> Connection:
+    """An SDK client for the configured Label Studio; with `check`, verifies the key first."""
+    from label_studio_sdk import LabelStudio
+
+    url = (url or studio_url(settings)).rstrip("/")
+    client = LabelStudio(base_url=url, api_key=key or api_key(settings, url), timeout=timeout)
+    connection = Connection(client=client, url=url)
+    if check:
+        connection.call("check the API key", client.users.whoami)
+    return connection
