@@ -180,6 +180,31 @@ def validate(
     say(f"validate: {records} records in {files} files, all valid")
 
 
+@app.command()
+@guarded
+def agree(
+    annotations: Annotated[Path, typer.Argument(help="annotations.jsonl (from `pull`, by hand or another tool).")] = Path("annotation/annotations.jsonl"),
+    output: Annotated[Path, typer.Option("-o", "--output", help="Report folder.")] = Path("reports"),
+    predictions: Annotated[Path | None, typer.Option("--predictions", help="tasks.jsonl, for pre-label quality.")] = None,
+    plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG plots.")] = True,
+    config: ConfigOption = None,
+) -> None:
+    """Inter-annotator agreement: span F1, token kappa/alpha, categories, disagreements."""
+    from newsner.agreement import agreement_report
+    from newsner.agreement_output import write_agreement
+    from newsner.annotations import group_units, read_annotations
+    from newsner.io import read_records
+
+    settings = settings_for(config)
+    units = group_units(read_annotations(annotations, settings))
+    tasks = read_records(predictions) if predictions else None
+    report = agreement_report(units, settings, tasks)
+    write_agreement(report, output, plots=plots)
+    exact = report["span_f1"]["exact"]["mean"]
+    say(f"agree: {report['n_units']} units, {report['n_annotators']} annotators; exact span F1 "
+        f"{'–' if exact is None else f'{exact:.3f}'}; {report['n_disagreements']} disagreements -> {output}/")
+
+
 studio_app = typer.Typer(help="The local Label Studio (data in .newsner/studio/).", no_args_is_help=True)
 app.add_typer(studio_app, name="studio")
 

@@ -1,0 +1,299 @@
+"""Inter-annotator agreement (DESIGN §4): span F1, token κ/α, category agreement, disagreements.
+
+Units are sentences with at least two distinct annotators. Span F1 is positive specific agreement
+(F1 = 2a / (2a + b + c)), micro-summed over the units both annotators of a pair annotated; a unit
+where neither marked a span adds nothing. The mean is over annotator pairs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter, defaultdict
+from typing import Any
+
+import numpy as np
+
+from newsner.adjudicate import adjudicate
+from newsner.annotations import Unit
+from newsner.config import Settings
+from newsner.tokens import iob2_tags, tokenizer_nlp
+
+Span = tuple[int, int, str]
+BOOTSTRAP_SAMPLES = 200
+MAX_DISAGREEMENTS = 500
+NOTE = ("Token-level kappa is inflated by the many `O` tokens (Brandsen et al. 2020); "
+        "pairwise span F1 is the headline figure.")
+
+
+def match_counts(a: set[Span], b: set[Span], mode: str) -> dict[str, Counter]:
+    """Per label: tp, a (spans of the first), b (spans of the second), one-to-one matching."""
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for _, _, label in a:
+        counts[label]["a"] += 1
+    for _, _, label in b:
+        counts[label]["b"] += 1
+    if mode == "exact":
+        for _, _, label in a & b:
+            counts[label]["tp"] += 1
+        return counts
+    pairs = sorted(
+        ((min(ea, eb) - max(sa, sb), x, y) for x, (sa, ea, la) in enumerate(sorted(a))
+         for y, (sb, eb, lb) in enumerate(sorted(b)) if la == lb and sa < eb and sb < ea),
+        key=lambda p: (-p[0], p[1], p[2]),
+    )
+    used_a, used_b = set(), set()
+    ordered_a = sorted(a)
+    for _, x, y in pairs:
+        if x not in used_a and y not in used_b:
+            used_a.add(x)
+            used_b.add(y)
+            counts[ordered_a[x][2]]["tp"] += 1
+    return counts
+
+
+def f1(tp: float, a: float, b: float) -> float | None:
+    """2tp / (a + b); None when neither side has a span."""
+    return None if a + b == 0 else 2 * tp / (a + b)
+
+
+def _mean(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return round(sum(present) / len(present), 4) if present else None
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else round(float(value), 4)
+
+
+def span_agreement(units: list[Unit], labels: list[str], mode: str, seed: int = 0) -> dict[str, Any]:
+    """Pairwise span F1 (micro per pair), per label, mean over pairs, bootstrap 95% CI over units."""
+    pair_rows: dict[tuple[str, str], list[tuple[int, dict[str, Counter]]]] = defaultdict(list)
+    for index, unit in enumerate(units):
+        for x, y in itertools.combinations(sorted(unit.annotations), 2):
+            pair_rows[(x, y)].append((index, match_counts(unit.spans(x), unit.spans(y), mode)))
+    keys = ["tp", "a", "b"]
+    # arrays [pair][label+total][unit][tp,a,b]
+    label_index = {label: i for i, label in enumerate(labels)}
+    pairs = sorted(pair_rows)
+    data = np.zeros((len(pairs), len(labels) + 1, len(units), 3))
+    for p, pair in enumerate(pairs):
+        for unit_index, counts in pair_rows[pair]:
+            for label, counter in counts.items():
+                row = [counter[k] for k in keys]
+                data[p, label_index[label], unit_index] += row
+                data[p, -1, unit_index] += row
+    sums = data.sum(axis=2)
+
+    def f1s(totals: np.ndarray) -> np.ndarray:  # totals [..., 3]
+        denom = totals[..., 1] + totals[..., 2]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(denom > 0, 2 * totals[..., 0] / denom, np.nan)
+
+    scores = f1s(sums)  # [pair][label+total]
+    rng = np.random.default_rng(seed)
+    ci = np.full((len(labels) + 1, 2), np.nan)
+    if units and pairs:
+        weights = rng.multinomial(len(units), np.full(len(units), 1 / len(units)), size=BOOTSTRAP_SAMPLES)
+        boot = np.einsum("su,plut->splt", weights, data)  # [sample][pair][label][3]
+        with np.errstate(invalid="ignore"):
+            means = np.nanmean(f1s(boot), axis=1)  # mean over pairs
+        ci = np.nanpercentile(means, [2.5, 97.5], axis=0).T
+    per_label = {}
+    for label, i in label_index.items():
+        per_label[label] = {"f1": _mean([_round(v) for v in scores[:, i]]) if pairs else None,
+                            "ci95": [_round(ci[i][0]), _round(ci[i][1])],
+                            "support": int(sums[:, i, 1].sum() + sums[:, i, 2].sum())}
+    return {
+        "mean": _mean([_round(v) for v in scores[:, -1]]) if pairs else None,
+        "ci95": [_round(ci[-1][0]), _round(ci[-1][1])],
+        "per_label": per_label,
+        "pairs": [{"annotators": list(pair), "f1": _round(scores[p, -1]), "units": len(pair_rows[pair]),
+                   "tp": int(sums[p, -1, 0]), "a": int(sums[p, -1, 1]), "b": int(sums[p, -1, 2])}
+                  for p, pair in enumerate(pairs)],
+    }
+
+
+def _nominal(units: list[Unit], sequences: dict[str, dict[int, list[Any]]], annotators: list[str],
+             lengths: list[int]) -> dict[str, Any]:
+    """Cohen (pairs), Fleiss (equal raters), Krippendorff α for aligned nominal sequences."""
+    import krippendorff
+    from sklearn.metrics import cohen_kappa_score
+
+    cohen = []
+    for x, y in itertools.combinations(annotators, 2):
+        shared = [i for i in sequences[x] if i in sequences[y]]
+        if not shared:
+            continue
+        a = [t for i in shared for t in sequences[x][i]]
+        b = [t for i in shared for t in sequences[y][i]]
+        kappa = cohen_kappa_score(a, b) if len(set(a) | set(b)) > 1 else float("nan")
+        cohen.append({"annotators": [x, y], "kappa": _round(kappa), "items": len(a)})
+    out: dict[str, Any] = {"cohen_kappa": {"mean": _mean([c["kappa"] for c in cohen]), "pairs": cohen}}
+    raters = {len(u.annotations) for u in units}
+    values = sorted({t for seqs in sequences.values() for seq in seqs.values() for t in seq}, key=str)
+    code = {v: i for i, v in enumerate(values)}
+    if len(raters) == 1 and units:
+        from statsmodels.stats.inter_rater import fleiss_kappa
+
+        table = np.zeros((sum(lengths), len(values)))
+        row = 0
+        for index, length in enumerate(lengths):
+            for annotator in units[index].annotations:
+                for t, tag in enumerate(sequences[annotator][index]):
+                    table[row + t, code[tag]] += 1
+            row += length
+        out["fleiss_kappa"] = _round(fleiss_kappa(table)) if len(values) > 1 else None
+        out["fleiss_kappa_skipped"] = None if len(values) > 1 else "only one category was used"
+    else:
+        out["fleiss_kappa"] = None
+        out["fleiss_kappa_skipped"] = (f"units have different numbers of annotators ({sorted(raters)}); "
+                                       "Fleiss' kappa needs the same number for every unit")
+    matrix = np.full((len(annotators), sum(lengths)), np.nan)
+    offset = 0
+    for index, length in enumerate(lengths):
+        for r, annotator in enumerate(annotators):
+            if index in sequences[annotator]:
+                matrix[r, offset : offset + length] = [code[t] for t in sequences[annotator][index]]
+        offset += length
+    try:
+        alpha = krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal")
+    except ValueError:
+        alpha = float("nan")
+    out["krippendorff_alpha"] = _round(alpha)
+    return out
+
+
+def token_agreement(units: list[Unit], annotators: list[str], language: str) -> dict[str, Any]:
+    """Token-level IOB2 agreement with the spaCy tokenizer of `language`."""
+    nlp = tokenizer_nlp(language)
+    sequences: dict[str, dict[int, list[str]]] = {a: {} for a in annotators}
+    lengths, misaligned = [], 0
+    for index, doc in enumerate(nlp.pipe(u.text for u in units)):
+        lengths.append(len(doc))
+        for annotator, record in units[index].annotations.items():
+            tags, bad = iob2_tags(doc, record["spans"])
+            sequences[annotator][index] = tags
+            misaligned += bad
+    out = _nominal(units, sequences, annotators, lengths)
+    out["tokens"] = sum(lengths)
+    out["misaligned_spans"] = misaligned
+    out["note"] = NOTE
+    return out
+
+
+def category_agreement(units: list[Unit], annotators: list[str]) -> dict[str, Any]:
+    with_category = [u for u in units if sum(a.get("category") is not None for a in u.annotations.values()) >= 2]
+    sequences: dict[str, dict[int, list[str]]] = {a: {} for a in annotators}
+    for index, unit in enumerate(with_category):
+        for annotator, record in unit.annotations.items():
+            if record.get("category") is not None:
+                sequences[annotator][index] = [record["category"]]
+    agree = [len({r.get("category") for r in u.annotations.values() if r.get("category") is not None}) == 1
+             for u in with_category]
+    out = _nominal(with_category, sequences, annotators, [1] * len(with_category))
+    out["percent_agreement"] = _round(sum(agree) / len(agree)) if agree else None
+    out["units"] = len(with_category)
+    return out
+
+
+def disagreements(units: list[Unit]) -> list[dict[str, Any]]:
+    """Units ranked by their lowest pairwise exact F1, each annotator's spans side by side."""
+    rows = []
+    for unit in units:
+        lowest = 1.0
+        for x, y in itertools.combinations(unit.annotations, 2):
+            counts = match_counts(unit.spans(x), unit.spans(y), "exact")
+            total = Counter()
+            for c in counts.values():
+                total.update(c)
+            value = f1(total["tp"], total["a"], total["b"])
+            lowest = min(lowest, 1.0 if value is None else value)
+        if lowest < 1.0:
+            rows.append({
+                "sentence_id": unit.sentence_id, "article_id": unit.article_id, "text": unit.text,
+                "lowest_f1": round(lowest, 4),
+                "spans": {a: [[s["start"], s["end"], s["label"], unit.text[s["start"]:s["end"]]] for s in r["spans"]]
+                          for a, r in unit.annotations.items()},
+            })
+    rows.sort(key=lambda r: (r["lowest_f1"], r["sentence_id"]))
+    return rows
+
+
+def unit_agreement(unit: Unit) -> float | None:
+    """Mean pairwise exact span F1 on one sentence (None with one annotator; 1.0 when all are empty)."""
+    values = []
+    for x, y in itertools.combinations(unit.annotations, 2):
+        total = Counter()
+        for c in match_counts(unit.spans(x), unit.spans(y), "exact").values():
+            total.update(c)
+        value = f1(total["tp"], total["a"], total["b"])
+        values.append(1.0 if value is None else value)
+    return round(sum(values) / len(values), 4) if values else None
+
+
+def label_confusion(units: list[Unit], labels: list[str]) -> dict[str, dict[str, int]]:
+    """Counts of (label by one annotator, label by another) for overlapping spans; `none` when unmatched."""
+    names = [*labels, "none"]
+    matrix = {a: {b: 0 for b in names} for a in names}
+    for unit in units:
+        for x, y in itertools.permutations(unit.annotations, 2):
+            for sa, ea, la in unit.spans(x):
+                overlapping = [lb for sb, eb, lb in unit.spans(y) if sa < eb and sb < ea]
+                matrix[la][la if la in overlapping else (overlapping[0] if overlapping else "none")] += 1
+    return matrix
+
+
+def prelabel_quality(units: list[Unit], tasks: list[dict[str, Any]], labels: list[str]) -> dict[str, Any]:
+    """The model's spans against the adjudicated spans: P/R/F1 per label (exact match)."""
+    predicted = {
+        t["data"]["sentence_id"]: {(r["value"]["start"], r["value"]["end"], r["value"]["labels"][0])
+                                   for r in (t["predictions"][0]["result"] if t["predictions"] else [])}
+        for t in tasks
+    }
+    model_version = next((t["predictions"][0]["model_version"] for t in tasks if t["predictions"]), None)
+    counts: dict[str, Counter] = defaultdict(Counter)
+    compared = 0
+    for unit in units:
+        if unit.sentence_id not in predicted:
+            continue
+        compared += 1
+        gold = {(s["start"], s["end"], s["label"]) for s in adjudicate(unit)[0]}
+        for label, c in match_counts(predicted[unit.sentence_id], gold, "exact").items():
+            counts[label].update(c)
+    def prf(c: Counter) -> dict[str, Any]:
+        p = c["tp"] / c["a"] if c["a"] else None
+        r = c["tp"] / c["b"] if c["b"] else None
+        return {"precision": _round(p), "recall": _round(r), "f1": _round(f1(c["tp"], c["a"], c["b"])),
+                "predicted": c["a"], "gold": c["b"]}
+    total = Counter()
+    for c in counts.values():
+        total.update(c)
+    return {"model_version": model_version, "sentences": compared,
+            "per_label": {label: prf(counts[label]) for label in labels}, "micro": prf(total)}
+
+
+def agreement_report(records_units: list[Unit], settings: Settings,
+                     tasks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Everything `agree` reports, as the `agreement.json` mapping (DESIGN §8 keys)."""
+    units = [u for u in records_units if len(u.annotations) >= 2]
+    annotators = sorted({a for u in records_units for a in u.annotations})
+    labels = settings.entities
+    report: dict[str, Any] = {
+        "n_units": len(units),
+        "n_sentences": len(records_units),
+        "n_single_annotator_sentences": len(records_units) - len(units),
+        "n_annotators": len(annotators),
+        "annotators": annotators,
+        "span_f1": {mode: span_agreement(units, labels, mode) for mode in ("exact", "overlap")},
+        "token": token_agreement(units, annotators, settings.dataset["language"]),
+        "label_confusion": label_confusion(units, labels),
+    }
+    if settings.categories:
+        report["categories"] = category_agreement(units, annotators)
+    rows = disagreements(units)
+    report["n_disagreements"] = len(rows)
+    report["disagreements"] = rows[:MAX_DISAGREEMENTS]
+    if tasks is not None:
+        report["prelabel_quality"] = prelabel_quality(records_units, tasks, labels)
+    return report

@@ -1,0 +1,132 @@
+"""Writing the agreement report: `agreement.json`, `agreement.md` and PNG plots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from newsner.io import write_json, write_text
+
+
+def _fmt(value: Any) -> str:
+    return "–" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def agreement_markdown(report: dict[str, Any]) -> str:
+    """The Markdown summary (also used in the dataset card)."""
+    exact, overlap = report["span_f1"]["exact"], report["span_f1"]["overlap"]
+    token = report["token"]
+    lines = [
+        f"Units (sentences with ≥ 2 annotators): **{report['n_units']}** of {report['n_sentences']} sentences; "
+        f"annotators: {report['n_annotators']}.",
+        "",
+        "| measure | value | 95% CI |",
+        "|---|---|---|",
+        f"| span F1, exact (mean over pairs) | {_fmt(exact['mean'])} | {_fmt(exact['ci95'][0])}–{_fmt(exact['ci95'][1])} |",
+        f"| span F1, overlap (mean over pairs) | {_fmt(overlap['mean'])} | {_fmt(overlap['ci95'][0])}–{_fmt(overlap['ci95'][1])} |",
+        f"| token Cohen's κ (mean over pairs) | {_fmt(token['cohen_kappa']['mean'])} | |",
+        f"| token Fleiss' κ | {_fmt(token['fleiss_kappa'])} | |",
+        f"| token Krippendorff's α (nominal) | {_fmt(token['krippendorff_alpha'])} | |",
+        "",
+    ]
+    if token.get("fleiss_kappa_skipped"):
+        lines += [f"Fleiss' κ not computed: {token['fleiss_kappa_skipped']}.", ""]
+    lines += ["| label | exact F1 | 95% CI | overlap F1 | spans |", "|---|---|---|---|---|"]
+    for label, row in exact["per_label"].items():
+        lines.append(f"| {label} | {_fmt(row['f1'])} | {_fmt(row['ci95'][0])}–{_fmt(row['ci95'][1])} | "
+                     f"{_fmt(overlap['per_label'][label]['f1'])} | {row['support']} |")
+    lines += ["", "| annotator pair | exact F1 | shared sentences |", "|---|---|---|"]
+    lines += [f"| {p['annotators'][0]} × {p['annotators'][1]} | {_fmt(p['f1'])} | {p['units']} |" for p in exact["pairs"]]
+    if "categories" in report:
+        cat = report["categories"]
+        lines += ["", f"Sentence categories: percent agreement {_fmt(cat['percent_agreement'])}, Cohen's κ "
+                  f"{_fmt(cat['cohen_kappa']['mean'])}, Fleiss' κ {_fmt(cat['fleiss_kappa'])}, Krippendorff's α "
+                  f"{_fmt(cat['krippendorff_alpha'])}."]
+    if "prelabel_quality" in report:
+        quality = report["prelabel_quality"]
+        lines += ["", f"Pre-label quality of `{quality['model_version']}` against the adjudicated spans "
+                  f"({quality['sentences']} sentences):", "", "| label | precision | recall | F1 |", "|---|---|---|---|"]
+        for label, row in [*quality["per_label"].items(), ("all (micro)", quality["micro"])]:
+            lines.append(f"| {label} | {_fmt(row['precision'])} | {_fmt(row['recall'])} | {_fmt(row['f1'])} |")
+    lines += ["", f"{report['n_disagreements']} sentences with disagreements. {token['note']}", ""]
+    return "\n".join(lines)
+
+
+def write_plots(report: dict[str, Any], out_dir: Path) -> list[Path]:
+    """Per-label F1 bars with CIs, annotator-pair heatmap, label confusion between annotators."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams["svg.hashsalt"] = "newsner"
+    paths = []
+    exact = report["span_f1"]["exact"]
+    labels = list(exact["per_label"])
+    values = [exact["per_label"][label]["f1"] or 0.0 for label in labels]
+    low = [max(0.0, v - (exact["per_label"][label]["ci95"][0] or v)) for v, label in zip(values, labels)]
+    high = [max(0.0, (exact["per_label"][label]["ci95"][1] or v) - v) for v, label in zip(values, labels)]
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.bar(labels, values, yerr=[low, high], capsize=4, color="#4363d8")
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("exact span F1 (mean over pairs)")
+    ax.set_title("Inter-annotator span F1 per label (95% bootstrap CI)")
+    paths.append(_save(fig, out_dir / "f1_per_label.png"))
+
+    annotators = report["annotators"]
+    import numpy as np
+
+    grid = np.full((len(annotators), len(annotators)), np.nan)
+    for pair in exact["pairs"]:
+        i, j = annotators.index(pair["annotators"][0]), annotators.index(pair["annotators"][1])
+        if pair["f1"] is not None:
+            grid[i, j] = grid[j, i] = pair["f1"]
+    np.fill_diagonal(grid, 1.0)
+    fig, ax = plt.subplots(figsize=(1.6 + 1.2 * len(annotators), 1.2 + 1.0 * len(annotators)))
+    image = ax.imshow(grid, vmin=0, vmax=1, cmap="viridis")
+    ax.set_xticks(range(len(annotators)), annotators, rotation=30, ha="right")
+    ax.set_yticks(range(len(annotators)), annotators)
+    for i in range(len(annotators)):
+        for j in range(len(annotators)):
+            if not np.isnan(grid[i, j]):
+                ax.text(j, i, f"{grid[i, j]:.2f}", ha="center", va="center", color="white" if grid[i, j] < 0.6 else "black")
+    fig.colorbar(image, ax=ax, label="exact span F1")
+    ax.set_title("Agreement between annotator pairs")
+    paths.append(_save(fig, out_dir / "annotator_pairs.png"))
+
+    confusion = report["label_confusion"]
+    names = list(confusion)
+    counts = np.array([[confusion[a][b] for b in names] for a in names], dtype=float)
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    ax.imshow(counts, cmap="Blues")
+    ax.set_xticks(range(len(names)), names)
+    ax.set_yticks(range(len(names)), names)
+    ax.set_xlabel("label by the other annotator (overlapping span)")
+    ax.set_ylabel("label by one annotator")
+    for i in range(len(names)):
+        for j in range(len(names)):
+            ax.text(j, i, int(counts[i, j]), ha="center", va="center")
+    ax.set_title("Label confusion between annotators")
+    paths.append(_save(fig, out_dir / "label_confusion.png"))
+    return paths
+
+
+def _save(fig: Any, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100, metadata={"Software": None})
+    plt.close(fig)
+    return path
+
+
+def write_agreement(report: dict[str, Any], out_dir: Path, *, plots: bool = True) -> list[Path]:
+    """Write agreement.json, agreement.md and (optionally) the plots into `out_dir`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json(out_dir / "agreement.json", report)
+    write_text(out_dir / "agreement.md", "# Inter-annotator agreement\n\n" + agreement_markdown(report))
+    paths = [out_dir / "agreement.json", out_dir / "agreement.md"]
+    if plots:
+        paths += write_plots(report, out_dir)
+    return paths

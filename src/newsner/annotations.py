@@ -1,0 +1,66 @@
+"""Reading annotation records (from `pull`, by hand or other tools) and grouping them into units."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from newsner.config import Settings
+from newsner.errors import ValidationError
+from newsner.io import read_jsonl
+
+
+@dataclass
+class Unit:
+    """One sentence with every annotator's annotation of it."""
+
+    sentence_id: str
+    article_id: str
+    text: str
+    annotations: dict[str, dict[str, Any]]  # annotator -> record
+
+    def spans(self, annotator: str) -> set[tuple[int, int, str]]:
+        return {(s["start"], s["end"], s["label"]) for s in self.annotations[annotator]["spans"]}
+
+
+def read_annotations(path: str | Path, settings: Settings) -> list[dict[str, Any]]:
+    """Read and validate `annotations.jsonl`; raise `ValidationError` listing every bad line."""
+    from newsner.validate import record_problems
+
+    labels = set(settings.entities)
+    records, problems = [], []
+    for number, record in read_jsonl(path):
+        found = record_problems("annotation", record, labels)
+        if record.get("category") is not None and record.get("category") not in settings.categories:
+            found.append(f"[$.category] {record['category']!r} is not one of the configured categories {settings.categories}")
+        problems.extend(f"{path}:{number}: sentence {record.get('sentence_id')}: {p}" for p in found)
+        records.append(record)
+    if problems:
+        raise ValidationError(f"{path}: {len(problems)} invalid annotation(s):\n" + "\n".join(problems[:50]), problems)
+    return records
+
+
+def group_units(records: list[dict[str, Any]]) -> list[Unit]:
+    """Group records by sentence; one annotation per annotator (the latest `updated_at` wins).
+
+    Raises `ValidationError` naming the sentence when annotators saw different texts.
+    """
+    by_sentence: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for record in records:
+        current = by_sentence[record["sentence_id"]].get(record["annotator"])
+        if current is None or (record.get("updated_at") or "") >= (current.get("updated_at") or ""):
+            by_sentence[record["sentence_id"]][record["annotator"]] = record
+    units = []
+    for sentence_id in sorted(by_sentence):
+        annotations = dict(sorted(by_sentence[sentence_id].items()))
+        texts = {a["text"] for a in annotations.values()}
+        if len(texts) > 1:
+            raise ValidationError(
+                f"sentence {sentence_id}: annotators saw different texts ({len(texts)} versions); "
+                f"re-pull or fix the records so that every annotation of a sentence has the same text"
+            )
+        first = next(iter(annotations.values()))
+        units.append(Unit(sentence_id, first["article_id"], first["text"], annotations))
+    return units
