@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -96,9 +97,10 @@ def span_agreement(units: list[Unit], labels: list[str], mode: str, seed: int = 
     if units and pairs:
         weights = rng.multinomial(len(units), np.full(len(units), 1 / len(units)), size=BOOTSTRAP_SAMPLES)
         boot = np.einsum("su,plut->splt", weights, data)  # [sample][pair][label][3]
-        with np.errstate(invalid="ignore"):
+        with warnings.catch_warnings():  # labels nobody used give all-NaN columns: reported as null
+            warnings.simplefilter("ignore", RuntimeWarning)
             means = np.nanmean(f1s(boot), axis=1)  # mean over pairs
-        ci = np.nanpercentile(means, [2.5, 97.5], axis=0).T
+            ci = np.nanpercentile(means, [2.5, 97.5], axis=0).T
     per_label = {}
     for label, i in label_index.items():
         per_label[label] = {"f1": _mean([_round(v) for v in scores[:, i]]) if pairs else None,

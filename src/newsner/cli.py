@@ -205,6 +205,37 @@ def agree(
         f"{'–' if exact is None else f'{exact:.3f}'}; {report['n_disagreements']} disagreements -> {output}/")
 
 
+@app.command()
+@guarded
+def publish(
+    annotations: Annotated[Path, typer.Argument(help="annotations.jsonl")] = Path("annotation/annotations.jsonl"),
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Dataset folder (default: dist/<name>).")] = None,
+    tasks: Annotated[Path, typer.Option("--tasks", help="tasks.jsonl, for pre-label quality and provenance.")] = Path("annotation/tasks.jsonl"),
+    sentences: Annotated[Path, typer.Option("--sentences", help="sentences.jsonl (paragraph splits).")] = Path("corpus/sentences.jsonl"),
+    push_to_hub: Annotated[str | None, typer.Option("--push-to-hub", help="Hub dataset repo (token from HF_TOKEN).")] = None,
+    private: Annotated[bool, typer.Option("--private", help="Create the Hub repo as private.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="With --push-to-hub: list what would be uploaded.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Adjudicate and write the Hugging Face dataset (parquet, card, agreement)."""
+    from newsner.annotations import group_units, read_annotations
+    from newsner.io import read_records
+    from newsner.publish import publish as run_publish
+    from newsner.publish import push_to_hub as upload
+
+    settings = settings_for(config)
+    out = output or Path("dist") / settings.dataset["name"]
+    units = group_units(read_annotations(annotations, settings))
+    task_records = read_records(tasks) if tasks.is_file() else None
+    sentence_records = read_records(sentences) if sentences.is_file() else None
+    report = run_publish(units, settings, out, tasks=task_records, sentences=sentence_records,
+                         inputs={"annotations": annotations, "tasks": tasks, "sentences": sentences})
+    say(f"publish: {report.summary()} -> {out}")
+    if push_to_hub:
+        files = upload(out, push_to_hub, private=private, dry_run=dry_run)
+        say(("would upload" if dry_run else "uploaded") + f" {len(files)} files to {push_to_hub}: " + ", ".join(files))
+
+
 studio_app = typer.Typer(help="The local Label Studio (data in .newsner/studio/).", no_args_is_help=True)
 app.add_typer(studio_app, name="studio")
 

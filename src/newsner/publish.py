@@ -1,0 +1,159 @@
+"""`newsner publish`: adjudicated, tokenised, grouped-split Hugging Face dataset with a card."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from newsner.adjudicate import RULE, adjudicate
+from newsner.agreement import agreement_report, unit_agreement
+from newsner.annotations import Unit
+from newsner.config import Settings
+from newsner.errors import PublishError, SplitError
+from newsner.splits import split_groups
+from newsner.tokens import class_names, iob2_tags, tokenizer_nlp
+
+SPLITS = ("train", "test")
+
+
+@dataclass
+class PublishReport:
+    rows: Counter = field(default_factory=Counter)
+    how: Counter = field(default_factory=Counter)
+    misaligned: int = 0
+    labels: dict[str, Counter] = field(default_factory=lambda: {s: Counter() for s in SPLITS})
+    files: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"train {self.rows['train']} / test {self.rows['test']} sentences; adjudicated: "
+                + ", ".join(f"{k} {v}" for k, v in sorted(self.how.items()))
+                + f"; {self.misaligned} spans not on token boundaries (tagged O, counted)")
+
+
+def _features(settings: Settings) -> Any:
+    from datasets import ClassLabel, Features, List, Value
+
+    span = {"start": Value("int32"), "end": Value("int32"), "label": Value("string")}
+    features = {
+        "id": Value("string"), "article_id": Value("string"), "text": Value("string"),
+        "tokens": List(Value("string")), "ner_tags": List(ClassLabel(names=class_names(settings.entities))),
+        "spans": List(span),
+    }
+    if settings.categories:
+        features["category"] = ClassLabel(names=settings.categories)
+    features["n_annotators"] = Value("int32")
+    features["agreement"] = Value("float64")
+    return Features(features)
+
+
+def _annotation_features() -> Any:
+    from datasets import Features, List, Value
+
+    return Features({"sentence_id": Value("string"), "article_id": Value("string"), "annotator": Value("string"),
+                     "text": Value("string"), "spans": List({"start": Value("int32"), "end": Value("int32"),
+                                                             "label": Value("string")}),
+                     "category": Value("string"), "ground_truth": Value("bool")})
+
+
+def build_rows(units: list[Unit], settings: Settings, split_of: dict[str, str], report: PublishReport) -> dict[str, list]:
+    """Dataset rows per split (and the per-annotator layer under `annotations/<split>`)."""
+    nlp = tokenizer_nlp(settings.dataset["language"])
+    names = class_names(settings.entities)
+    out: dict[str, list] = {s: [] for s in SPLITS} | {f"annotations/{s}": [] for s in SPLITS}
+    for unit, doc in zip(units, nlp.pipe(u.text for u in units)):
+        split = split_of[unit.sentence_id]
+        spans, how, category = adjudicate(unit)
+        report.how[how] += 1
+        tags, bad = iob2_tags(doc, spans)
+        report.misaligned += bad
+        row: dict[str, Any] = {"id": unit.sentence_id, "article_id": unit.article_id, "text": unit.text,
+                               "tokens": [t.text for t in doc], "ner_tags": [names.index(t) for t in tags],
+                               "spans": spans}
+        if settings.categories:
+            row["category"] = settings.categories.index(category) if category in settings.categories else None
+        row["n_annotators"] = len(unit.annotations)
+        row["agreement"] = unit_agreement(unit)
+        out[split].append(row)
+        report.rows[split] += 1
+        report.labels[split].update(s["label"] for s in spans)
+        for annotator, record in unit.annotations.items():
+            out[f"annotations/{split}"].append({
+                "sentence_id": unit.sentence_id, "article_id": unit.article_id, "annotator": annotator,
+                "text": unit.text, "spans": record["spans"], "category": record.get("category"),
+                "ground_truth": bool(record.get("ground_truth")),
+            })
+    return out
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "(absent)"
+
+
+def publish(units: list[Unit], settings: Settings, out_dir: Path, *, tasks: list[dict[str, Any]] | None = None,
+            sentences: list[dict[str, Any]] | None = None, inputs: dict[str, Path] | None = None) -> PublishReport:
+    """Write `out_dir` (parquet per split and config, agreement, card). Byte-identical for identical input."""
+    from newsner.agreement_output import write_agreement
+    from newsner.card import dataset_card
+    from newsner.validate import record_problems
+
+    if not units:
+        raise PublishError("no annotated sentences to publish; pull annotations first (`newsner pull`)")
+    group_of = {u.sentence_id: u.article_id for u in units}
+    if settings.split["group_by"] == "paragraph":
+        if sentences is None:
+            raise SplitError("[split] group_by = \"paragraph\" needs corpus/sentences.jsonl to find paragraphs")
+        paragraphs = {s["id"]: f"{s['article_id']}:{s['paragraph']}" for s in sentences}
+        missing = [u.sentence_id for u in units if u.sentence_id not in paragraphs]
+        if missing:
+            raise SplitError(f"sentence {missing[0]} (and {len(missing) - 1} more) is not in corpus/sentences.jsonl")
+        group_of = {u.sentence_id: paragraphs[u.sentence_id] for u in units}
+    groups = split_groups(list(group_of.values()), settings.split["seed"], settings.split["test_fraction"])
+    report = PublishReport()
+    rows = build_rows(units, settings, {sid: groups[g] for sid, g in group_of.items()}, report)
+    for split in SPLITS:
+        for row in rows[split]:
+            problems = record_problems("dataset-row", row)
+            if problems:
+                raise PublishError(f"sentence {row['id']}: " + "; ".join(problems))
+    tmp = out_dir.with_name(out_dir.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "data" / "annotations").mkdir(parents=True)
+    from datasets import Dataset
+
+    for name, rows_ in rows.items():
+        features = _annotation_features() if name.startswith("annotations/") else _features(settings)
+        path = tmp / "data" / f"{name}-00000-of-00001.parquet"
+        Dataset.from_list(rows_, features=features).to_parquet(str(path))
+    agreement = agreement_report(units, settings, tasks)
+    write_agreement(agreement, tmp)
+    provenance = {name: _sha256(path) for name, path in sorted((inputs or {}).items())}
+    (tmp / "README.md").write_text(dataset_card(settings, report, agreement, tasks, provenance), encoding="utf-8")
+    report.files = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
+    shutil.rmtree(out_dir, ignore_errors=True)
+    os.replace(tmp, out_dir)
+    return report
+
+
+def push_to_hub(out_dir: Path, repo: str, *, private: bool = False, dry_run: bool = False) -> list[str]:
+    """Upload the published folder to the Hub as a dataset repo (token from HF_TOKEN)."""
+    files = sorted(str(p.relative_to(out_dir)) for p in out_dir.rglob("*") if p.is_file())
+    if dry_run:
+        return files
+    token = os.environ.get("HF_TOKEN")
+    if not token:
+        raise PublishError("set HF_TOKEN to a Hugging Face write token to push (it is read from the environment only)")
+    from huggingface_hub import HfApi
+
+    api = HfApi(token=token)
+    try:
+        api.create_repo(repo, repo_type="dataset", private=private, exist_ok=True)
+        api.upload_folder(folder_path=str(out_dir), repo_id=repo, repo_type="dataset",
+                          commit_message="Publish with newsner")
+    except Exception as err:  # network and auth errors from the Hub client
+        raise PublishError(f"pushing to the Hub repo {repo} failed: {type(err).__name__}") from None
+    return files

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from newsner.annotations import Unit
+from newsner.config import load_settings, settings_from_dict
+from newsner.errors import SplitError
+from newsner.publish import publish, push_to_hub
+from tests.conftest import ROOT
+
+SETTINGS = load_settings(ROOT / "newsner.toml")
+TEXT = "Tokayev met Putin in Moscow and Minsk."
+PER1, PER2, LOC1 = (0, 7, "PER"), (12, 17, "PER"), (21, 27, "LOC")
+
+
+def make_units(n_articles: int, start: int = 0) -> list[Unit]:
+    units = []
+    for a in range(start, start + n_articles):
+        article = hashlib.sha256(f"article{a}".encode()).hexdigest()[:16]
+        for s in range(3):
+            anns = {"x": [PER1, LOC1], "y": [PER1, LOC1], "z": [PER1, PER2]} if s == 0 else {"x": [PER1], "y": [PER2]}
+            records = {name: {"annotator": name, "spans": [{"start": b, "end": e, "label": lab} for b, e, lab in spans]}
+                       for name, spans in anns.items()}
+            if s == 2:
+                records["y"]["ground_truth"] = True
+            units.append(Unit(f"{article}-{s}", article, TEXT, records))
+    return units
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("dist") / "kz-news-ner"
+    publish(make_units(30), SETTINGS, out)
+    return out
+
+
+def test_load_dataset_offline(published: Path):
+    from datasets import load_dataset
+
+    ds = load_dataset(str(published))
+    assert set(ds) == {"train", "test"}
+    assert ds["train"].features["ner_tags"].feature.names == ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]
+    layer = load_dataset(str(published), "annotations")
+    assert len(layer["train"]) + len(layer["test"]) == 30 * (3 + 2 + 2)
+    rows = {r["id"].split("-")[1]: r for r in ds["train"]}
+    # majority: x and y agree on PER1 and LOC1, z only on PER1 -> both kept
+    assert rows["0"]["spans"] == [{"start": 0, "end": 7, "label": "PER"}, {"start": 21, "end": 27, "label": "LOC"}]
+    assert rows["0"]["tokens"] == ["Tokayev", "met", "Putin", "in", "Moscow", "and", "Minsk", "."]
+    assert rows["0"]["ner_tags"] == [1, 0, 0, 0, 5, 0, 0, 0]
+    # two annotators who disagree: no strict majority -> nothing kept
+    assert rows["1"]["spans"] == []
+    # ground truth wins
+    assert rows["2"]["spans"] == [{"start": 12, "end": 17, "label": "PER"}]
+    assert rows["0"]["n_annotators"] == 3 and rows["1"]["agreement"] == 0.0
+
+
+def test_no_article_in_both_splits(published: Path):
+    from datasets import load_dataset
+
+    ds = load_dataset(str(published))
+    assert not set(ds["train"]["article_id"]) & set(ds["test"]["article_id"])
+    assert len(ds["test"]) > 0 and len(ds["train"]) > 0
+
+
+def test_adding_articles_moves_none(published: Path, tmp_path: Path):
+    from datasets import load_dataset
+
+    bigger = tmp_path / "bigger"
+    publish(make_units(40), SETTINGS, bigger)
+    before, after = load_dataset(str(published)), load_dataset(str(bigger))
+    for split in ("train", "test"):
+        assert set(before[split]["article_id"]) <= set(after[split]["article_id"])
+
+
+def test_two_builds_are_byte_identical(published: Path, tmp_path: Path):
+    again = tmp_path / "again"
+    publish(make_units(30), SETTINGS, again)
+    files = sorted(p.relative_to(published) for p in published.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
+    for name in files:
+        assert (published / name).read_bytes() == (again / name).read_bytes(), name
+
+
+def test_card(published: Path):
+    card = (published / "README.md").read_text()
+    for needle in ("task_categories:\n- token-classification", "config_name: annotations", "'1': B-PER",
+                   "pretty_name:", "size_categories:", "## Agreement", "span F1, exact", "datasets` < 4",
+                   "more than half of the sentence's annotators"):
+        assert needle in card
+
+
+def test_empty_split_is_a_clear_error(tmp_path: Path):
+    with pytest.raises(SplitError, match=r"the (train|test) split would be empty \(1 groups, test_fraction 0.2\); annotate more articles"):
+        publish(make_units(1, start=3), SETTINGS, tmp_path / "one")
+
+
+def test_paragraph_grouping_needs_sentences(tmp_path: Path):
+    raw = dict(SETTINGS.raw)
+    raw["split"] = {"group_by": "paragraph"}
+    with pytest.raises(SplitError, match="needs corpus/sentences.jsonl"):
+        publish(make_units(3), settings_from_dict(raw), tmp_path / "p")
+
+
+def test_push_to_hub_dry_run_and_missing_token(published: Path, monkeypatch):
+    files = push_to_hub(published, "org/kz-news-ner", dry_run=True)
+    assert "README.md" in files and "data/train-00000-of-00001.parquet" in files
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    from newsner.errors import PublishError
+
+    with pytest.raises(PublishError, match="set HF_TOKEN"):
+        push_to_hub(published, "org/kz-news-ner")
