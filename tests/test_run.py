@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from newsner.cli import app
+from tests.conftest import ROOT
+
+
+def test_run_builds_a_loadable_dataset(tmp_path: Path, runner, monkeypatch):
+    shutil.copytree(ROOT / "corpus" / "raw", tmp_path / "corpus" / "raw")
+    shutil.copy(ROOT / "newsner.toml", tmp_path / "newsner.toml")
+    monkeypatch.chdir(tmp_path)
+    first = runner.invoke(app, ["run"])
+    assert first.exit_code == 0, first.output
+    assert "no annotation/annotations.jsonl yet" in first.output
+    # two annotators: one accepts the pre-labels, the other drops the last span of every sentence
+    records = []
+    for line in Path("annotation/tasks.jsonl").read_text().splitlines():
+        task = json.loads(line)
+        spans = [{"start": r["value"]["start"], "end": r["value"]["end"], "label": r["value"]["labels"][0]}
+                 for r in task["predictions"][0]["result"]]
+        for who, kept in (("annotator-a", spans), ("annotator-b", spans[:-1])):
+            records.append({"sentence_id": task["data"]["sentence_id"], "article_id": task["data"]["article_id"],
+                            "annotator": who, "text": task["data"]["text"], "spans": kept})
+    Path("annotation/annotations.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    second = runner.invoke(app, ["run"])
+    assert second.exit_code == 0, second.output
+    from datasets import load_dataset
+
+    ds = load_dataset(str(tmp_path / "dist" / "kz-news-ner"))
+    assert len(ds["train"]) + len(ds["test"]) == 34
+    assert ds["train"].features["ner_tags"].feature.names[:3] == ["O", "B-PER", "I-PER"]
+    assert json.loads(Path("reports/agreement.json").read_text())["n_units"] == 34
+    assert "Warning**: split by paragraph" in (tmp_path / "dist" / "kz-news-ner" / "README.md").read_text()
