@@ -105,7 +105,8 @@ def write_plots(report: dict[str, Any], out_dir: Path) -> list[Path]:
     ax.set_ylabel("label by one annotator")
     for i in range(len(names)):
         for j in range(len(names)):
-            ax.text(j, i, int(counts[i, j]), ha="center", va="center")
+            dark = counts[i, j] > 0.6 * counts.max()
+            ax.text(j, i, int(counts[i, j]), ha="center", va="center", color="white" if dark else "black")
     ax.set_title("Label confusion between annotators")
     paths.append(_save(fig, out_dir / "label_confusion.png"))
     return paths
