@@ -11,7 +11,8 @@ from newsner.errors import SplitError
 from newsner.publish import publish, push_to_hub
 from tests.conftest import ROOT
 
-SETTINGS = load_settings(ROOT / "newsner.toml")
+_REPO = load_settings(ROOT / "newsner.toml")
+SETTINGS = settings_from_dict({**_REPO.raw, "split": {**_REPO.raw.get("split", {}), "group_by": "article"}})
 TEXT = "Tokayev met Putin in Moscow and Minsk."
 PER1, PER2, LOC1 = (0, 7, "PER"), (12, 17, "PER"), (21, 27, "LOC")
 
