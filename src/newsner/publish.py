@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from newsner.adjudicate import RULE, adjudicate
+from newsner.adjudicate import adjudicate
 from newsner.agreement import agreement_report, unit_agreement
 from newsner.annotations import Unit
 from newsner.config import Settings
