@@ -199,18 +199,28 @@ def category_agreement(units: list[Unit], annotators: list[str]) -> dict[str, An
     return out
 
 
+def _total(counts: dict[str, Counter]) -> Counter:
+    total: Counter = Counter()
+    for counter in counts.values():
+        total.update(counter)
+    return total
+
+
+def pair_f1s(unit: Unit) -> list[float]:
+    """Exact span F1 of every annotator pair on one unit (1.0 when neither marked a span)."""
+    values = []
+    for x, y in itertools.combinations(unit.annotations, 2):
+        total = _total(match_counts(unit.spans(x), unit.spans(y), "exact"))
+        value = f1(total["tp"], total["a"], total["b"])
+        values.append(1.0 if value is None else value)
+    return values
+
+
 def disagreements(units: list[Unit]) -> list[dict[str, Any]]:
     """Units ranked by their lowest pairwise exact F1, each annotator's spans side by side."""
     rows = []
     for unit in units:
-        lowest = 1.0
-        for x, y in itertools.combinations(unit.annotations, 2):
-            counts = match_counts(unit.spans(x), unit.spans(y), "exact")
-            total = Counter()
-            for c in counts.values():
-                total.update(c)
-            value = f1(total["tp"], total["a"], total["b"])
-            lowest = min(lowest, 1.0 if value is None else value)
+        lowest = min(pair_f1s(unit), default=1.0)
         if lowest < 1.0:
             rows.append({
                 "sentence_id": unit.sentence_id, "article_id": unit.article_id, "text": unit.text,
@@ -224,13 +234,7 @@ def disagreements(units: list[Unit]) -> list[dict[str, Any]]:
 
 def unit_agreement(unit: Unit) -> float | None:
     """Mean pairwise exact span F1 on one sentence (None with one annotator; 1.0 when all are empty)."""
-    values = []
-    for x, y in itertools.combinations(unit.annotations, 2):
-        total = Counter()
-        for c in match_counts(unit.spans(x), unit.spans(y), "exact").values():
-            total.update(c)
-        value = f1(total["tp"], total["a"], total["b"])
-        values.append(1.0 if value is None else value)
+    values = pair_f1s(unit)
     return round(sum(values) / len(values), 4) if values else None
 
 
@@ -268,9 +272,7 @@ def prelabel_quality(units: list[Unit], tasks: list[dict[str, Any]], labels: lis
         r = c["tp"] / c["b"] if c["b"] else None
         return {"precision": _round(p), "recall": _round(r), "f1": _round(f1(c["tp"], c["a"], c["b"])),
                 "predicted": c["a"], "gold": c["b"]}
-    total = Counter()
-    for c in counts.values():
-        total.update(c)
+    total = _total(counts)
     return {"model_version": model_version, "sentences": compared,
             "per_label": {label: prf(counts[label]) for label in labels}, "micro": prf(total)}
 
