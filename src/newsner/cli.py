@@ -243,64 +243,10 @@ def run(
     config: ConfigOption = None,
 ) -> None:
     """The offline chain: ingest, split, prelabel, agree, publish (validating at every step)."""
-    import json
+    from newsner.pipeline import run_pipeline
 
-    from newsner.annotations import group_units, read_annotations
-    from newsner.agreement import agreement_report
-    from newsner.agreement_output import write_agreement
-    from newsner.ingest import ingest as run_ingest
-    from newsner.io import read_records, write_jsonl
-    from newsner.prelabel import PrelabelReport
-    from newsner.prelabel import prelabel as run_prelabel
-    from newsner.publish import publish as run_publish
-    from newsner.segment import split_articles
-    from newsner.validate import validate_paths
-
-    settings = settings_for(config)
-    root = settings.root
-    articles, ingest_report = run_ingest([root / "corpus" / "raw"])
-    if ingest_report.skipped:
-        fail("ingest skipped inputs:\n" + "\n".join(ingest_report.skipped))
-    write_jsonl(root / "corpus" / "articles.jsonl", articles)
-    say(f"ingest: {ingest_report.summary()}")
-    count = write_jsonl(root / "corpus" / "sentences.jsonl", split_articles(articles))
-    say(f"split: {count} sentences")
-    report = PrelabelReport()
-    sentences = read_records(root / "corpus" / "sentences.jsonl")
-    write_jsonl(root / "annotation" / "tasks.jsonl", run_prelabel(sentences, settings, report=report))
-    say(f"prelabel: {report.summary()}")
-    annotations = root / "annotation" / "annotations.jsonl"
-    if with_studio:
-        from newsner.studio.client import connect
-        from newsner.studio.pull import pull_annotations
-        from newsner.studio.push import push_tasks
-
-        connection = connect(settings)
-        say("push: " + push_tasks(connection, settings, read_records(root / "annotation" / "tasks.jsonl"),
-                                  guidelines=root / "annotation" / "guidelines.md").summary())
-        say("pull: " + pull_annotations(connection, settings, root / "annotation", root / "corpus" / "sentences.jsonl")[1].summary())
-    targets = [p for p in (root / "corpus" / "articles.jsonl", root / "corpus" / "sentences.jsonl",
-                           root / "annotation" / "tasks.jsonl", annotations) if p.is_file()]
-    _, records, problems = validate_paths(targets, settings=settings)
-    if problems:
-        fail(f"{len(problems)} invalid record(s):\n" + "\n".join(problems[:20]))
-    say(f"validate: {records} records valid")
-    if not annotations.is_file():
-        say(f"run: no {annotations.relative_to(root)} yet; annotate in Label Studio (`newsner push`, then "
-            f"`newsner pull`) and run again to build the dataset")
-        return
-    units = group_units(read_annotations(annotations, settings))
-    tasks = read_records(root / "annotation" / "tasks.jsonl")
-    agreement = agreement_report(units, settings, tasks)
-    write_agreement(agreement, root / "reports")
-    say(f"agree: {agreement['n_units']} units -> reports/")
-    out = root / "dist" / settings.dataset["name"]
-    published = run_publish(units, settings, out, tasks=tasks, sentences=sentences,
-                            inputs={"annotation/annotations.jsonl": annotations,
-                                    "annotation/tasks.jsonl": root / "annotation" / "tasks.jsonl",
-                                    "corpus/sentences.jsonl": root / "corpus" / "sentences.jsonl"})
-    say(f"publish: {published.summary()}")
-    say(f"run: dataset ready in {out}; load it with: python -c 'import datasets; print(datasets.load_dataset({json.dumps(str(out))}))'")
+    for line in run_pipeline(settings_for(config), with_studio=with_studio):
+        say(line)
 
 
 studio_app = typer.Typer(help="The local Label Studio (data in .newsner/studio/).", no_args_is_help=True)

@@ -43,3 +43,7 @@ class SplitError(NewsnerError):
 
 class PublishError(NewsnerError):
     """The dataset cannot be written or uploaded."""
+
+
+class StudioAuthError(StudioError):
+    """Label Studio refused the API key; retrying cannot help."""

@@ -17,6 +17,7 @@ is normalised but otherwise taken as is, and its paragraphs are the blank-line s
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import unicodedata
 from collections import Counter
@@ -208,8 +209,6 @@ _JSONL_KEYS = {"text", "title", "url", "meta", "id"}
 
 
 def _read_jsonl_file(path: Path, source: str, report: IngestReport) -> list[dict[str, Any]]:
-    import json
-
     text = _decode(path, path.read_bytes())
     articles = []
     for number, line in enumerate(text.split("\n"), start=1):

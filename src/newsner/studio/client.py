@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from newsner.config import Settings
-from newsner.errors import StudioError
+from newsner.errors import StudioAuthError, StudioError
 
 T = TypeVar("T")
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
@@ -36,7 +36,7 @@ class Connection:
                 return func(*args, **kwargs)
             except ApiError as err:
                 if err.status_code in (401, 403):
-                    raise StudioError(
+                    raise StudioAuthError(
                         f"Label Studio at {self.url} refused the API key (HTTP {err.status_code}) while trying to "
                         f"{what}; check LABEL_STUDIO_API_KEY"
                     ) from None

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from newsner.config import Settings
-from newsner.errors import StudioError
+from newsner.errors import StudioAuthError, StudioError
 from newsner.labelconfig import label_config
 from newsner.studio.client import Connection
 
@@ -126,6 +126,8 @@ def _import_batch(connection: Connection, project_id: int, batch: list[dict[str,
             connection.call("import tasks", connection.client.projects.import_tasks, project_id, request=batch,
                             return_task_ids=True, request_options={"max_retries": 0})
             return
+        except StudioAuthError:
+            raise
         except StudioError:
             if attempt == attempts - 1:
                 raise
