@@ -126,3 +126,21 @@ def test_agree_rejects_unknown_label(project: Path, runner):
     result = runner.invoke(app, ["agree", "annotations.jsonl"])
     assert result.exit_code == 1
     assert "annotations.jsonl:1: sentence s9: [$.spans[0]] label 'CITY' is not in the label set" in result.output
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_alpha_equals_the_krippendorff_package_with_missing_values(seed):
+    import krippendorff
+
+    from newsner.agreement import krippendorff_alpha_nominal
+
+    rng = np.random.default_rng(seed)
+    data = rng.integers(0, 4, size=(4, 300)).astype(float)
+    data[rng.random(data.shape) < 0.25] = np.nan
+    data[:, :150] = np.where(rng.random((4, 150)) < 0.7, data[0, :150], data[:, :150])  # some agreement
+    counts = np.zeros((data.shape[1], 4))
+    for row in data:
+        present = ~np.isnan(row)
+        np.add.at(counts, (np.flatnonzero(present), row[present].astype(int)), 1)
+    expected = krippendorff.alpha(reliability_data=data, level_of_measurement="nominal")
+    assert krippendorff_alpha_nominal(counts) == pytest.approx(expected, abs=1e-9)

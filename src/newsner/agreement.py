@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
-from collections import Counter, defaultdict
+from collections import defaultdict
 from typing import Any
 
 import numpy as np
@@ -27,29 +27,29 @@ NOTE = ("Token-level kappa is inflated by the many `O` tokens (Brandsen et al. 2
         "pairwise span F1 is the headline figure.")
 
 
-def match_counts(a: set[Span], b: set[Span], mode: str) -> dict[str, Counter]:
-    """Per label: tp, a (spans of the first), b (spans of the second), one-to-one matching."""
-    counts: dict[str, Counter] = defaultdict(Counter)
+def match_counts(a: frozenset[Span], b: frozenset[Span], mode: str) -> dict[str, list[int]]:
+    """Per label: [tp, spans of the first, spans of the second], with one-to-one matching."""
+    counts: dict[str, list[int]] = {}
     for _, _, label in a:
-        counts[label]["a"] += 1
+        counts.setdefault(label, [0, 0, 0])[1] += 1
     for _, _, label in b:
-        counts[label]["b"] += 1
+        counts.setdefault(label, [0, 0, 0])[2] += 1
     if mode == "exact":
         for _, _, label in a & b:
-            counts[label]["tp"] += 1
+            counts[label][0] += 1
         return counts
+    ordered_a, ordered_b = sorted(a), sorted(b)
     pairs = sorted(
-        ((min(ea, eb) - max(sa, sb), x, y) for x, (sa, ea, la) in enumerate(sorted(a))
-         for y, (sb, eb, lb) in enumerate(sorted(b)) if la == lb and sa < eb and sb < ea),
+        ((min(ea, eb) - max(sa, sb), x, y) for x, (sa, ea, la) in enumerate(ordered_a)
+         for y, (sb, eb, lb) in enumerate(ordered_b) if la == lb and sa < eb and sb < ea),
         key=lambda p: (-p[0], p[1], p[2]),
     )
     used_a, used_b = set(), set()
-    ordered_a = sorted(a)
     for _, x, y in pairs:
         if x not in used_a and y not in used_b:
             used_a.add(x)
             used_b.add(y)
-            counts[ordered_a[x][2]]["tp"] += 1
+            counts[ordered_a[x][2]][0] += 1
     return counts
 
 
@@ -69,22 +69,23 @@ def _round(value: float | None) -> float | None:
 
 def span_agreement(units: list[Unit], labels: list[str], mode: str, seed: int = 0) -> dict[str, Any]:
     """Pairwise span F1 (micro per pair), per label, mean over pairs, bootstrap 95% CI over units."""
-    pair_rows: dict[tuple[str, str], list[tuple[int, dict[str, Counter]]]] = defaultdict(list)
+    pair_rows: dict[tuple[str, str], list[tuple[int, dict[str, list[int]]]]] = defaultdict(list)
     for index, unit in enumerate(units):
         for x, y in itertools.combinations(sorted(unit.annotations), 2):
             pair_rows[(x, y)].append((index, match_counts(unit.spans(x), unit.spans(y), mode)))
-    keys = ["tp", "a", "b"]
-    # arrays [pair][label+total][unit][tp,a,b]
     label_index = {label: i for i, label in enumerate(labels)}
     pairs = sorted(pair_rows)
-    data = np.zeros((len(pairs), len(labels) + 1, len(units), 3))
+    rows, values = [], []  # (unit, pair, label) -> [tp, a, b]; the last label slot is the total
     for p, pair in enumerate(pairs):
         for unit_index, counts in pair_rows[pair]:
-            for label, counter in counts.items():
-                row = [counter[k] for k in keys]
-                data[p, label_index[label], unit_index] += row
-                data[p, -1, unit_index] += row
-    sums = data.sum(axis=2)
+            for label, row in counts.items():
+                rows += [(unit_index, p, label_index[label]), (unit_index, p, len(labels))]
+                values += [row, row]
+    data = np.zeros((len(units), len(pairs), len(labels) + 1, 3))
+    if rows:
+        index = np.array(rows)
+        np.add.at(data, (index[:, 0], index[:, 1], index[:, 2]), np.array(values, dtype=float))
+    sums = data.sum(axis=0)  # [pair][label+total][3]
 
     def f1s(totals: np.ndarray) -> np.ndarray:  # totals [..., 3]
         denom = totals[..., 1] + totals[..., 2]
@@ -96,7 +97,7 @@ def span_agreement(units: list[Unit], labels: list[str], mode: str, seed: int = 
     ci = np.full((len(labels) + 1, 2), np.nan)
     if units and pairs:
         weights = rng.multinomial(len(units), np.full(len(units), 1 / len(units)), size=BOOTSTRAP_SAMPLES)
-        boot = np.einsum("su,plut->splt", weights, data)  # [sample][pair][label][3]
+        boot = (weights @ data.reshape(len(units), -1)).reshape(BOOTSTRAP_SAMPLES, *data.shape[1:])
         with warnings.catch_warnings():  # labels nobody used give all-NaN columns: reported as null
             warnings.simplefilter("ignore", RuntimeWarning)
             means = np.nanmean(f1s(boot), axis=1)  # mean over pairs
@@ -118,52 +119,65 @@ def span_agreement(units: list[Unit], labels: list[str], mode: str, seed: int = 
 
 def _nominal(units: list[Unit], sequences: dict[str, dict[int, list[Any]]], annotators: list[str],
              lengths: list[int]) -> dict[str, Any]:
-    """Cohen (pairs), Fleiss (equal raters), Krippendorff α for aligned nominal sequences."""
-    import krippendorff
+    """Cohen (pairs), Fleiss (equal raters), Krippendorff α for aligned nominal sequences.
+
+    `sequences[annotator][unit index]` is that annotator's list of values for the unit's items.
+    """
     from sklearn.metrics import cohen_kappa_score
 
-    cohen = []
-    for x, y in itertools.combinations(annotators, 2):
-        shared = [i for i in sequences[x] if i in sequences[y]]
-        if not shared:
-            continue
-        a = [t for i in shared for t in sequences[x][i]]
-        b = [t for i in shared for t in sequences[y][i]]
-        kappa = cohen_kappa_score(a, b) if len(set(a) | set(b)) > 1 else float("nan")
-        cohen.append({"annotators": [x, y], "kappa": _round(kappa), "items": len(a)})
-    out: dict[str, Any] = {"cohen_kappa": {"mean": _mean([c["kappa"] for c in cohen]), "pairs": cohen}}
-    raters = {len(u.annotations) for u in units}
-    values = sorted({t for seqs in sequences.values() for seq in seqs.values() for t in seq}, key=str)
+    values = sorted({v for seqs in sequences.values() for seq in seqs.values() for v in seq}, key=str)
     code = {v: i for i, v in enumerate(values)}
+    starts = np.concatenate([[0], np.cumsum(lengths)]).astype(int)
+    total = int(starts[-1])
+    matrix = np.full((len(annotators), total), np.nan)  # annotator x item, NaN = missing
+    for r, annotator in enumerate(annotators):
+        for index, seq in sequences[annotator].items():
+            matrix[r, starts[index] : starts[index] + len(seq)] = [code[v] for v in seq]
+    cohen = []
+    for (i, x), (j, y) in itertools.combinations(enumerate(annotators), 2):
+        shared = ~np.isnan(matrix[i]) & ~np.isnan(matrix[j])
+        if not shared.any():
+            continue
+        a, b = matrix[i][shared], matrix[j][shared]
+        kappa = cohen_kappa_score(a, b) if len(np.union1d(a, b)) > 1 else float("nan")
+        cohen.append({"annotators": [x, y], "kappa": _round(kappa), "items": int(shared.sum())})
+    out: dict[str, Any] = {"cohen_kappa": {"mean": _mean([c["kappa"] for c in cohen]), "pairs": cohen}}
+    counts = np.zeros((total, len(values)))  # items x values: how many annotators chose each value
+    for row in matrix:
+        present = ~np.isnan(row)
+        np.add.at(counts, (np.flatnonzero(present), row[present].astype(int)), 1)
+    raters = {len(u.annotations) for u in units}
     if len(raters) == 1 and units:
         from statsmodels.stats.inter_rater import fleiss_kappa
 
-        table = np.zeros((sum(lengths), len(values)))
-        row = 0
-        for index, length in enumerate(lengths):
-            for annotator in units[index].annotations:
-                for t, tag in enumerate(sequences[annotator][index]):
-                    table[row + t, code[tag]] += 1
-            row += length
-        out["fleiss_kappa"] = _round(fleiss_kappa(table)) if len(values) > 1 else None
+        out["fleiss_kappa"] = _round(fleiss_kappa(counts)) if len(values) > 1 else None
         out["fleiss_kappa_skipped"] = None if len(values) > 1 else "only one category was used"
     else:
         out["fleiss_kappa"] = None
         out["fleiss_kappa_skipped"] = (f"units have different numbers of annotators ({sorted(raters)}); "
                                        "Fleiss' kappa needs the same number for every unit")
-    matrix = np.full((len(annotators), sum(lengths)), np.nan)
-    offset = 0
-    for index, length in enumerate(lengths):
-        for r, annotator in enumerate(annotators):
-            if index in sequences[annotator]:
-                matrix[r, offset : offset + length] = [code[t] for t in sequences[annotator][index]]
-        offset += length
-    try:
-        alpha = krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal")
-    except ValueError:
-        alpha = float("nan")
-    out["krippendorff_alpha"] = _round(alpha)
+    out["krippendorff_alpha"] = _round(krippendorff_alpha_nominal(counts))
     return out
+
+
+def krippendorff_alpha_nominal(counts: np.ndarray) -> float:
+    """Krippendorff's α (nominal) from an items × values table of how many coders chose each value.
+
+    Items with fewer than two values are not pairable and drop out (missing values). Uses the
+    coincidence matrix o = Σ_u n_u n_uᵀ / (m_u − 1) without its self-pairs, in O(items × values)
+    memory; equal to the `krippendorff` package's result (tested), which needs items × values².
+    """
+    pairable = counts.sum(axis=1)
+    counts = counts[pairable >= 2]
+    if counts.shape[0] == 0:
+        return float("nan")
+    weight = 1.0 / (counts.sum(axis=1) - 1.0)
+    coincidences = (counts * weight[:, None]).T @ counts - np.diag((counts * weight[:, None]).sum(axis=0))
+    n_c = coincidences.sum(axis=1)
+    n = n_c.sum()
+    observed = coincidences.sum() - np.trace(coincidences)
+    expected = (n_c.sum() ** 2 - (n_c**2).sum()) / (n - 1)
+    return float("nan") if expected == 0 else float(1.0 - observed / expected)
 
 
 def token_agreement(units: list[Unit], annotators: list[str], language: str) -> dict[str, Any]:
@@ -199,19 +213,16 @@ def category_agreement(units: list[Unit], annotators: list[str]) -> dict[str, An
     return out
 
 
-def _total(counts: dict[str, Counter]) -> Counter:
-    total: Counter = Counter()
-    for counter in counts.values():
-        total.update(counter)
-    return total
+def _total(counts: dict[str, list[int]]) -> list[int]:
+    """[tp, a, b] summed over labels."""
+    return [sum(row[k] for row in counts.values()) for k in range(3)]
 
 
 def pair_f1s(unit: Unit) -> list[float]:
     """Exact span F1 of every annotator pair on one unit (1.0 when neither marked a span)."""
     values = []
     for x, y in itertools.combinations(unit.annotations, 2):
-        total = _total(match_counts(unit.spans(x), unit.spans(y), "exact"))
-        value = f1(total["tp"], total["a"], total["b"])
+        value = f1(*_total(match_counts(unit.spans(x), unit.spans(y), "exact")))
         values.append(1.0 if value is None else value)
     return values
 
@@ -258,23 +269,24 @@ def prelabel_quality(units: list[Unit], tasks: list[dict[str, Any]], labels: lis
         for t in tasks
     }
     model_version = next((t["predictions"][0]["model_version"] for t in tasks if t["predictions"]), None)
-    counts: dict[str, Counter] = defaultdict(Counter)
+    counts: dict[str, list[int]] = {label: [0, 0, 0] for label in labels}
     compared = 0
     for unit in units:
         if unit.sentence_id not in predicted:
             continue
         compared += 1
-        gold = {(s["start"], s["end"], s["label"]) for s in adjudicate(unit)[0]}
-        for label, c in match_counts(predicted[unit.sentence_id], gold, "exact").items():
-            counts[label].update(c)
-    def prf(c: Counter) -> dict[str, Any]:
-        p = c["tp"] / c["a"] if c["a"] else None
-        r = c["tp"] / c["b"] if c["b"] else None
-        return {"precision": _round(p), "recall": _round(r), "f1": _round(f1(c["tp"], c["a"], c["b"])),
-                "predicted": c["a"], "gold": c["b"]}
-    total = _total(counts)
+        gold = frozenset((s["start"], s["end"], s["label"]) for s in adjudicate(unit)[0])
+        for label, row in match_counts(frozenset(predicted[unit.sentence_id]), gold, "exact").items():
+            counts.setdefault(label, [0, 0, 0])
+            counts[label] = [x + y for x, y in zip(counts[label], row)]
+
+    def prf(row: list[int]) -> dict[str, Any]:
+        tp, a, b = row
+        return {"precision": _round(tp / a if a else None), "recall": _round(tp / b if b else None),
+                "f1": _round(f1(tp, a, b)), "predicted": a, "gold": b}
+
     return {"model_version": model_version, "sentences": compared,
-            "per_label": {label: prf(counts[label]) for label in labels}, "micro": prf(total)}
+            "per_label": {label: prf(counts[label]) for label in labels}, "micro": prf(_total(counts))}
 
 
 def agreement_report(records_units: list[Unit], settings: Settings,

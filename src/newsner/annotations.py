@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +20,15 @@ class Unit:
     article_id: str
     text: str
     annotations: dict[str, dict[str, Any]]  # annotator -> record
+    _span_sets: dict[str, frozenset[tuple[int, int, str]]] = field(default_factory=dict, repr=False, compare=False)
 
-    def spans(self, annotator: str) -> set[tuple[int, int, str]]:
-        return {(s["start"], s["end"], s["label"]) for s in self.annotations[annotator]["spans"]}
+    def spans(self, annotator: str) -> frozenset[tuple[int, int, str]]:
+        """The annotator's spans as (start, end, label) tuples (computed once)."""
+        if annotator not in self._span_sets:
+            self._span_sets[annotator] = frozenset(
+                (s["start"], s["end"], s["label"]) for s in self.annotations[annotator]["spans"]
+            )
+        return self._span_sets[annotator]
 
 
 def read_annotations(path: str | Path, settings: Settings) -> list[dict[str, Any]]:

@@ -16,29 +16,29 @@ def tokenizer_nlp(language: str) -> Any:
 
 
 def iob2_tags(doc: Any, spans: Iterable[dict[str, Any]]) -> tuple[list[str], int]:
-    """IOB2 tags of `doc` for `spans`; returns (tags, number of spans not aligned with tokens).
+    """IOB2 tags of `doc` for `spans`; returns (tags, number of spans left out).
 
-    A span that does not fall on token boundaries is not shifted: its tokens are tagged `O` and it
-    is counted.
+    Offsets go through spaCy's `Doc.char_span` (strict alignment) and `Doc.set_ents`. A span that does
+    not fall on token boundaries is not shifted: its tokens are tagged `O` and it is counted, as is a
+    span that overlaps a longer one (IOB2 cannot hold both). `doc`'s entities are overwritten.
     """
-    from spacy.training import offsets_to_biluo_tags
+    from spacy.util import filter_spans
 
-    entities = [(s["start"], s["end"], s["label"]) for s in spans]
-    biluo = offsets_to_biluo_tags(doc, entities, missing="O") if entities else ["O"] * len(doc)
-    misaligned = 0
-    if "-" in biluo:
-        aligned = [e for e in entities if doc.char_span(e[0], e[1]) is not None]
-        misaligned = len(entities) - len(aligned)
-        biluo = offsets_to_biluo_tags(doc, aligned, missing="O")
-    tags = []
-    for tag in biluo:
-        if tag[:2] in ("B-", "U-"):
-            tags.append("B-" + tag[2:])
-        elif tag[:2] in ("I-", "L-"):
-            tags.append("I-" + tag[2:])
+    entities, left_out = [], 0
+    for span in spans:
+        aligned = doc.char_span(span["start"], span["end"], label=span["label"])
+        if aligned is None:
+            left_out += 1
         else:
-            tags.append("O")
-    return tags, misaligned
+            entities.append(aligned)
+    kept = filter_spans(entities)
+    left_out += len(entities) - len(kept)
+    doc.set_ents(kept, default="outside")
+    strings = doc.vocab.strings
+    return [
+        ("B-" if iob == 3 else "I-") + strings[label] if iob in (1, 3) else "O"
+        for iob, label in zip(doc.to_array("ENT_IOB").tolist(), doc.to_array("ENT_TYPE").tolist())
+    ], left_out
 
 
 def class_names(entities: list[str]) -> list[str]:
