@@ -236,6 +236,27 @@ def publish(
         say(("would upload" if dry_run else "uploaded") + f" {len(files)} files to {push_to_hub}: " + ", ".join(files))
 
 
+@app.command("export")
+@guarded
+def export_command(
+    kind: Annotated[str, typer.Argument(help="Format: spacy (DocBin per split) or conll (CoNLL-2003 style).")],
+    annotations: Annotated[Path, typer.Argument(help="annotations.jsonl")] = Path("annotation/annotations.jsonl"),
+    output: Annotated[Path, typer.Option("-o", "--output", help="Output folder.")] = Path("dist/export"),
+    sentences: Annotated[Path, typer.Option("--sentences", help="sentences.jsonl (paragraph splits).")] = Path("corpus/sentences.jsonl"),
+    config: ConfigOption = None,
+) -> None:
+    """Export the adjudicated train/test data (same split as `publish`) for spaCy or CoNLL tools."""
+    from newsner.annotations import group_units, read_annotations
+    from newsner.export import export
+    from newsner.io import read_records
+
+    settings = settings_for(config)
+    units = group_units(read_annotations(annotations, settings))
+    paths, report = export(kind, units, settings, output,
+                           sentences=read_records(sentences) if sentences.is_file() else None)
+    say(f"export {kind}: {report.summary()} -> " + ", ".join(str(p) for p in paths))
+
+
 @app.command()
 @guarded
 def run(

@@ -94,11 +94,9 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "(absent)"
 
 
-def publish(units: list[Unit], settings: Settings, out_dir: Path, *, tasks: list[dict[str, Any]] | None = None,
-            sentences: list[dict[str, Any]] | None = None, inputs: dict[str, Path] | None = None) -> PublishReport:
-    """Write `out_dir` (parquet per split and config, agreement, card). Byte-identical for identical input."""
-    from newsner.agreement_output import write_agreement
-    from newsner.card import dataset_card
+def dataset_rows(units: list[Unit], settings: Settings, *,
+                 sentences: list[dict[str, Any]] | None = None) -> tuple[dict[str, list], PublishReport]:
+    """Adjudicated, tokenised, split and schema-checked rows (shared by `publish` and `export`)."""
     from newsner.validate import record_problems
 
     if not units:
@@ -120,6 +118,16 @@ def publish(units: list[Unit], settings: Settings, out_dir: Path, *, tasks: list
             problems = record_problems("dataset-row", row)
             if problems:
                 raise PublishError(f"sentence {row['id']}: " + "; ".join(problems))
+    return rows, report
+
+
+def publish(units: list[Unit], settings: Settings, out_dir: Path, *, tasks: list[dict[str, Any]] | None = None,
+            sentences: list[dict[str, Any]] | None = None, inputs: dict[str, Path] | None = None) -> PublishReport:
+    """Write `out_dir` (parquet per split and config, agreement, card). Byte-identical for identical input."""
+    from newsner.agreement_output import write_agreement
+    from newsner.card import dataset_card
+
+    rows, report = dataset_rows(units, settings, sentences=sentences)
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / "data" / "annotations").mkdir(parents=True)
