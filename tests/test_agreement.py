@@ -144,3 +144,25 @@ def test_alpha_equals_the_krippendorff_package_with_missing_values(seed):
         np.add.at(counts, (np.flatnonzero(present), row[present].astype(int)), 1)
     expected = krippendorff.alpha(reliability_data=data, level_of_measurement="nominal")
     assert krippendorff_alpha_nominal(counts) == pytest.approx(expected, abs=1e-9)
+
+
+@pytest.mark.parametrize("raters, values", [(3, 9), (5, 4), (3, 40)])  # (3, 40): the wide-table fallback
+def test_pattern_table_fleiss_and_alpha_equal_the_reference_packages(raters, values):
+    import krippendorff
+    from statsmodels.stats.inter_rater import fleiss_kappa
+
+    from newsner.agreement import fleiss_kappa_weighted, krippendorff_alpha_nominal, value_patterns
+
+    rng = np.random.default_rng(raters * values)
+    truth = rng.integers(0, values, size=2000)
+    matrix = np.where(rng.random((raters, 2000)) < 0.8, truth, rng.integers(0, values, size=(raters, 2000))).astype(float)
+    table = np.zeros((2000, values))
+    for row in matrix:
+        np.add.at(table, (np.arange(2000), row.astype(int)), 1)
+    patterns, weights = value_patterns(matrix, values)
+    assert weights.sum() == 2000 and len(patterns) < 2000
+    assert fleiss_kappa_weighted(patterns, weights) == pytest.approx(fleiss_kappa(table), abs=1e-9)
+    matrix[rng.random(matrix.shape) < 0.2] = np.nan  # missing values
+    patterns, weights = value_patterns(matrix, values)
+    expected = krippendorff.alpha(reliability_data=matrix, level_of_measurement="nominal")
+    assert krippendorff_alpha_nominal(patterns, weights) == pytest.approx(expected, abs=1e-9)

@@ -7,10 +7,12 @@ where neither marked a span adds nothing. The mean is over annotator pairs.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import math
+from array import array
 import warnings
-from collections import defaultdict
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -22,6 +24,7 @@ from newsner.tokens import iob2_tags, tokenizer_nlp
 
 Span = tuple[int, int, str]
 BOOTSTRAP_SAMPLES = 200
+BOOTSTRAP_CHUNK = 20
 MAX_DISAGREEMENTS = 500
 NOTE = ("Token-level kappa is inflated by the many `O` tokens (Brandsen et al. 2020); "
         "pairwise span F1 is the headline figure.")
@@ -69,22 +72,29 @@ def _round(value: float | None) -> float | None:
 
 def span_agreement(units: list[Unit], labels: list[str], mode: str, seed: int = 0) -> dict[str, Any]:
     """Pairwise span F1 (micro per pair), per label, mean over pairs, bootstrap 95% CI over units."""
-    pair_rows: dict[tuple[str, str], list[tuple[int, dict[str, list[int]]]]] = defaultdict(list)
-    for index, unit in enumerate(units):
-        for x, y in itertools.combinations(sorted(unit.annotations), 2):
-            pair_rows[(x, y)].append((index, match_counts(unit.spans(x), unit.spans(y), mode)))
     label_index = {label: i for i, label in enumerate(labels)}
-    pairs = sorted(pair_rows)
-    rows, values = [], []  # (unit, pair, label) -> [tp, a, b]; the last label slot is the total
-    for p, pair in enumerate(pairs):
-        for unit_index, counts in pair_rows[pair]:
-            for label, row in counts.items():
-                rows += [(unit_index, p, label_index[label]), (unit_index, p, len(labels))]
-                values += [row, row]
+    pair_ids: dict[tuple[str, str], int] = {}
+    pair_units: Counter = Counter()
+    # one entry per (unit, pair, label) with counts: compact typed arrays, not Python tuples
+    cols = {key: array("i") for key in ("unit", "pair", "label", "tp", "a", "b")}
+    for index, unit in enumerate(units):
+        for pair in itertools.combinations(sorted(unit.annotations), 2):
+            p = pair_ids.setdefault(pair, len(pair_ids))
+            pair_units[pair] += 1
+            for label, (tp, a, b) in match_counts(unit.spans(pair[0]), unit.spans(pair[1]), mode).items():
+                for slot in (label_index[label], len(labels)):  # the last label slot is the total
+                    for key, value in zip(cols, (index, p, slot, tp, a, b)):
+                        cols[key].append(value)
+    pairs = sorted(pair_ids)
+    rank = np.empty(len(pairs), dtype=np.int64)  # pair id -> position among the sorted pairs
+    for position, pair in enumerate(pairs):
+        rank[pair_ids[pair]] = position
     data = np.zeros((len(units), len(pairs), len(labels) + 1, 3))
-    if rows:
-        index = np.array(rows)
-        np.add.at(data, (index[:, 0], index[:, 1], index[:, 2]), np.array(values, dtype=float))
+    if cols["unit"]:
+        arrays = {key: np.frombuffer(col, dtype=np.int32) for key, col in cols.items()}
+        where = (arrays["unit"], rank[arrays["pair"]], arrays["label"])
+        for k, key in enumerate(("tp", "a", "b")):
+            np.add.at(data[..., k], where, arrays[key])
     sums = data.sum(axis=0)  # [pair][label+total][3]
 
     def f1s(totals: np.ndarray) -> np.ndarray:  # totals [..., 3]
@@ -96,8 +106,12 @@ def span_agreement(units: list[Unit], labels: list[str], mode: str, seed: int = 
     rng = np.random.default_rng(seed)
     ci = np.full((len(labels) + 1, 2), np.nan)
     if units and pairs:
-        weights = rng.multinomial(len(units), np.full(len(units), 1 / len(units)), size=BOOTSTRAP_SAMPLES)
-        boot = (weights @ data.reshape(len(units), -1)).reshape(BOOTSTRAP_SAMPLES, *data.shape[1:])
+        flat = data.reshape(len(units), -1)
+        uniform = np.full(len(units), 1 / len(units))
+        boot = np.concatenate([  # resample weights drawn in chunks: memory stays O(units), not O(samples x units)
+            rng.multinomial(len(units), uniform, size=BOOTSTRAP_CHUNK) @ flat
+            for _ in range(BOOTSTRAP_SAMPLES // BOOTSTRAP_CHUNK)
+        ]).reshape(BOOTSTRAP_SAMPLES, *data.shape[1:])
         with warnings.catch_warnings():  # labels nobody used give all-NaN columns: reported as null
             warnings.simplefilter("ignore", RuntimeWarning)
             means = np.nanmean(f1s(boot), axis=1)  # mean over pairs
@@ -111,7 +125,7 @@ def span_agreement(units: list[Unit], labels: list[str], mode: str, seed: int = 
         "mean": _mean([_round(v) for v in scores[:, -1]]) if pairs else None,
         "ci95": [_round(ci[-1][0]), _round(ci[-1][1])],
         "per_label": per_label,
-        "pairs": [{"annotators": list(pair), "f1": _round(scores[p, -1]), "units": len(pair_rows[pair]),
+        "pairs": [{"annotators": list(pair), "f1": _round(scores[p, -1]), "units": pair_units[pair],
                    "tp": int(sums[p, -1, 0]), "a": int(sums[p, -1, 1]), "b": int(sums[p, -1, 2])}
                   for p, pair in enumerate(pairs)],
     }
@@ -123,16 +137,20 @@ def _nominal(units: list[Unit], sequences: dict[str, dict[int, list[Any]]], anno
 
     `sequences[annotator][unit index]` is that annotator's list of values for the unit's items.
     """
-    from sklearn.metrics import cohen_kappa_score
-
     values = sorted({v for seqs in sequences.values() for seq in seqs.values() for v in seq}, key=str)
     code = {v: i for i, v in enumerate(values)}
     starts = np.concatenate([[0], np.cumsum(lengths)]).astype(int)
-    total = int(starts[-1])
-    matrix = np.full((len(annotators), total), np.nan)  # annotator x item, NaN = missing
+    matrix = np.full((len(annotators), int(starts[-1])), np.nan)  # annotator x item, NaN = missing
     for r, annotator in enumerate(annotators):
         for index, seq in sequences[annotator].items():
             matrix[r, starts[index] : starts[index] + len(seq)] = [code[v] for v in seq]
+    return _nominal_matrix(units, matrix, annotators, len(values))
+
+
+def _nominal_matrix(units: list[Unit], matrix: np.ndarray, annotators: list[str], n_values: int) -> dict[str, Any]:
+    """Cohen, Fleiss and Krippendorff from an annotators x items matrix of value codes (NaN = missing)."""
+    from sklearn.metrics import cohen_kappa_score
+
     cohen = []
     for (i, x), (j, y) in itertools.combinations(enumerate(annotators), 2):
         shared = ~np.isnan(matrix[i]) & ~np.isnan(matrix[j])
@@ -142,57 +160,94 @@ def _nominal(units: list[Unit], sequences: dict[str, dict[int, list[Any]]], anno
         kappa = cohen_kappa_score(a, b) if len(np.union1d(a, b)) > 1 else float("nan")
         cohen.append({"annotators": [x, y], "kappa": _round(kappa), "items": int(shared.sum())})
     out: dict[str, Any] = {"cohen_kappa": {"mean": _mean([c["kappa"] for c in cohen]), "pairs": cohen}}
-    counts = np.zeros((total, len(values)))  # items x values: how many annotators chose each value
-    for row in matrix:
-        present = ~np.isnan(row)
-        np.add.at(counts, (np.flatnonzero(present), row[present].astype(int)), 1)
+    patterns, weights = value_patterns(matrix, n_values)
     raters = {len(u.annotations) for u in units}
     if len(raters) == 1 and units:
-        from statsmodels.stats.inter_rater import fleiss_kappa
-
-        out["fleiss_kappa"] = _round(fleiss_kappa(counts)) if len(values) > 1 else None
-        out["fleiss_kappa_skipped"] = None if len(values) > 1 else "only one category was used"
+        out["fleiss_kappa"] = _round(fleiss_kappa_weighted(patterns, weights)) if n_values > 1 else None
+        out["fleiss_kappa_skipped"] = None if n_values > 1 else "only one category was used"
     else:
         out["fleiss_kappa"] = None
         out["fleiss_kappa_skipped"] = (f"units have different numbers of annotators ({sorted(raters)}); "
                                        "Fleiss' kappa needs the same number for every unit")
-    out["krippendorff_alpha"] = _round(krippendorff_alpha_nominal(counts))
+    out["krippendorff_alpha"] = _round(krippendorff_alpha_nominal(patterns, weights))
     return out
 
 
-def krippendorff_alpha_nominal(counts: np.ndarray) -> float:
-    """Krippendorff's α (nominal) from an items × values table of how many coders chose each value.
-
-    Items with fewer than two values are not pairable and drop out (missing values). Uses the
-    coincidence matrix o = Σ_u n_u n_uᵀ / (m_u − 1) without its self-pairs, in O(items × values)
-    memory; equal to the `krippendorff` package's result (tested), which needs items × values².
+def value_patterns(matrix: np.ndarray, n_values: int) -> tuple[np.ndarray, np.ndarray]:
+    """From an annotators x items matrix of value codes (NaN = missing): the distinct rows of the
+    items x values count table and how often each occurs. Memory grows with the number of distinct
+    patterns, not with the items (a token corpus has a few hundred patterns for millions of tokens).
     """
-    pairable = counts.sum(axis=1)
-    counts = counts[pairable >= 2]
+    present = ~np.isnan(matrix)
+    base = matrix.shape[0] + 1
+    if base**n_values < 2**62:  # each item's counts as the digits of one integer
+        keys = np.zeros(matrix.shape[1], dtype=np.int64)
+        powers = base ** np.arange(n_values, dtype=np.int64)
+        for row, mask in zip(matrix, present):
+            keys[mask] += powers[row[mask].astype(np.int64)]
+        unique, weights = np.unique(keys, return_counts=True)
+        patterns = (unique[:, None] // powers[None, :]) % base
+        return patterns.astype(float), weights.astype(float)
+    counts = np.zeros((matrix.shape[1], n_values))
+    for row, mask in zip(matrix, present):
+        np.add.at(counts, (np.flatnonzero(mask), row[mask].astype(int)), 1)
+    patterns, weights = np.unique(counts, axis=0, return_counts=True)
+    return patterns, weights.astype(float)
+
+
+def fleiss_kappa_weighted(patterns: np.ndarray, weights: np.ndarray) -> float:
+    """Fleiss' kappa from distinct count rows and their multiplicities (equal raters per item).
+
+    Equal to statsmodels' `fleiss_kappa` on the expanded table (tested).
+    """
+    n = patterns[0].sum()
+    items = weights.sum()
+    p_j = (weights[:, None] * patterns).sum(axis=0) / (items * n)
+    p_i = ((patterns**2).sum(axis=1) - n) / (n * (n - 1))
+    p_bar, p_e = (weights * p_i).sum() / items, (p_j**2).sum()
+    return float("nan") if p_e == 1 else float((p_bar - p_e) / (1 - p_e))
+
+
+def krippendorff_alpha_nominal(patterns: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """Krippendorff's alpha (nominal) from count rows (items x values: how many coders chose each value).
+
+    `weights` are the rows' multiplicities (default 1). Items with fewer than two values are not
+    pairable and drop out (missing values). Uses the coincidence matrix
+    o = sum_u w_u (n_u n_u^T - diag n_u) / (m_u - 1); equal to the `krippendorff` package (tested).
+    """
+    weights = np.ones(len(patterns)) if weights is None else weights
+    pairable = patterns.sum(axis=1) >= 2
+    counts, weights = patterns[pairable], weights[pairable]
     if counts.shape[0] == 0:
         return float("nan")
-    weight = 1.0 / (counts.sum(axis=1) - 1.0)
-    coincidences = (counts * weight[:, None]).T @ counts - np.diag((counts * weight[:, None]).sum(axis=0))
+    scale = weights / (counts.sum(axis=1) - 1.0)
+    coincidences = (counts * scale[:, None]).T @ counts - np.diag((counts * scale[:, None]).sum(axis=0))
     n_c = coincidences.sum(axis=1)
     n = n_c.sum()
     observed = coincidences.sum() - np.trace(coincidences)
-    expected = (n_c.sum() ** 2 - (n_c**2).sum()) / (n - 1)
+    expected = (n**2 - (n_c**2).sum()) / (n - 1)
     return float("nan") if expected == 0 else float(1.0 - observed / expected)
 
 
 def token_agreement(units: list[Unit], annotators: list[str], language: str) -> dict[str, Any]:
     """Token-level IOB2 agreement with the spaCy tokenizer of `language`."""
     nlp = tokenizer_nlp(language)
-    sequences: dict[str, dict[int, list[str]]] = {a: {} for a in annotators}
-    lengths, misaligned = [], 0
-    for index, doc in enumerate(nlp.pipe(u.text for u in units)):
-        lengths.append(len(doc))
-        for annotator, record in units[index].annotations.items():
+    code: dict[str, int] = {}
+    columns = {a: array("f") for a in annotators}  # per annotator: one code per token, NaN = not annotated
+    tokens = misaligned = 0
+    for unit, doc in zip(units, nlp.pipe(u.text for u in units)):
+        tokens += len(doc)
+        for annotator, column in columns.items():
+            record = unit.annotations.get(annotator)
+            if record is None:
+                column.extend([math.nan] * len(doc))
+                continue
             tags, bad = iob2_tags(doc, record["spans"])
-            sequences[annotator][index] = tags
+            column.extend([code.setdefault(tag, len(code)) for tag in tags])
             misaligned += bad
-    out = _nominal(units, sequences, annotators, lengths)
-    out["tokens"] = sum(lengths)
+    matrix = np.array([np.frombuffer(columns[a], dtype=np.float32) for a in annotators], dtype=float)
+    out = _nominal_matrix(units, matrix, annotators, len(code))
+    out["tokens"] = tokens
     out["misaligned_spans"] = misaligned
     out["note"] = NOTE
     return out
@@ -227,20 +282,21 @@ def pair_f1s(unit: Unit) -> list[float]:
     return values
 
 
-def disagreements(units: list[Unit]) -> list[dict[str, Any]]:
-    """Units ranked by their lowest pairwise exact F1, each annotator's spans side by side."""
+def disagreements(units: list[Unit], limit: int = MAX_DISAGREEMENTS) -> tuple[int, list[dict[str, Any]]]:
+    """(how many units disagree, the `limit` worst): ranked by lowest pairwise exact F1, each
+    annotator's spans side by side. Only the kept rows are built."""
+    lowest = ((min(pair_f1s(unit), default=1.0), unit.sentence_id, index) for index, unit in enumerate(units))
+    disagreeing = [entry for entry in lowest if entry[0] < 1.0]
     rows = []
-    for unit in units:
-        lowest = min(pair_f1s(unit), default=1.0)
-        if lowest < 1.0:
-            rows.append({
-                "sentence_id": unit.sentence_id, "article_id": unit.article_id, "text": unit.text,
-                "lowest_f1": round(lowest, 4),
-                "spans": {a: [[s["start"], s["end"], s["label"], unit.text[s["start"]:s["end"]]] for s in r["spans"]]
-                          for a, r in unit.annotations.items()},
-            })
-    rows.sort(key=lambda r: (r["lowest_f1"], r["sentence_id"]))
-    return rows
+    for value, _, index in heapq.nsmallest(limit, disagreeing):
+        unit = units[index]
+        rows.append({
+            "sentence_id": unit.sentence_id, "article_id": unit.article_id, "text": unit.text,
+            "lowest_f1": round(value, 4),
+            "spans": {a: [[s["start"], s["end"], s["label"], unit.text[s["start"]:s["end"]]] for s in r["spans"]]
+                      for a, r in unit.annotations.items()},
+        })
+    return len(disagreeing), rows
 
 
 def unit_agreement(unit: Unit) -> float | None:
@@ -307,9 +363,7 @@ def agreement_report(records_units: list[Unit], settings: Settings,
     }
     if settings.categories:
         report["categories"] = category_agreement(units, annotators)
-    rows = disagreements(units)
-    report["n_disagreements"] = len(rows)
-    report["disagreements"] = rows[:MAX_DISAGREEMENTS]
+    report["n_disagreements"], report["disagreements"] = disagreements(units)
     if tasks is not None:
         report["prelabel_quality"] = prelabel_quality(records_units, tasks, labels)
     return report

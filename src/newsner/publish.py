@@ -6,6 +6,7 @@ import hashlib
 import os
 import shutil
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from newsner.splits import split_groups
 from newsner.tokens import class_names, iob2_tags, tokenizer_nlp
 
 SPLITS = ("train", "test")
+BATCH_ROWS = 5000
 
 
 @dataclass
@@ -60,11 +62,13 @@ def _annotation_features() -> Any:
                      "category": Value("string"), "ground_truth": Value("bool")})
 
 
-def build_rows(units: list[Unit], settings: Settings, split_of: dict[str, str], report: PublishReport) -> dict[str, list]:
-    """Dataset rows per split (and the per-annotator layer under `annotations/<split>`)."""
+def iter_rows(units: list[Unit], settings: Settings, split_of: dict[str, str],
+              report: PublishReport) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield (file name, row): dataset rows under `<split>`, the per-annotator layer under
+    `annotations/<split>`. Adjudicates and tokenises one unit at a time (constant memory)."""
     nlp = tokenizer_nlp(settings.dataset["language"])
     names = class_names(settings.entities)
-    out: dict[str, list] = {s: [] for s in SPLITS} | {f"annotations/{s}": [] for s in SPLITS}
+    code = {name: i for i, name in enumerate(names)}
     for unit, doc in zip(units, nlp.pipe(u.text for u in units)):
         split = split_of[unit.sentence_id]
         spans, how, category = adjudicate(unit)
@@ -72,33 +76,39 @@ def build_rows(units: list[Unit], settings: Settings, split_of: dict[str, str], 
         tags, bad = iob2_tags(doc, spans)
         report.misaligned += bad
         row: dict[str, Any] = {"id": unit.sentence_id, "article_id": unit.article_id, "text": unit.text,
-                               "tokens": [t.text for t in doc], "ner_tags": [names.index(t) for t in tags],
+                               "tokens": [t.text for t in doc], "ner_tags": [code[t] for t in tags],
                                "spans": spans}
         if settings.categories:
             row["category"] = settings.categories.index(category) if category in settings.categories else None
         row["n_annotators"] = len(unit.annotations)
         row["agreement"] = unit_agreement(unit)
-        out[split].append(row)
         report.rows[split] += 1
         report.labels[split].update(s["label"] for s in spans)
+        yield split, row
         for annotator, record in unit.annotations.items():
-            out[f"annotations/{split}"].append({
+            yield f"annotations/{split}", {
                 "sentence_id": unit.sentence_id, "article_id": unit.article_id, "annotator": annotator,
                 "text": unit.text, "spans": record["spans"], "category": record.get("category"),
                 "ground_truth": bool(record.get("ground_truth")),
-            })
-    return out
+            }
+
+
+def _check_row(name: str, row: dict[str, Any]) -> None:
+    from newsner.validate import record_problems
+
+    if not name.startswith("annotations/"):
+        problems = record_problems("dataset-row", row)
+        if problems:
+            raise PublishError(f"sentence {row['id']}: " + "; ".join(problems))
 
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "(absent)"
 
 
-def dataset_rows(units: list[Unit], settings: Settings, *,
-                 sentences: list[dict[str, Any]] | None = None) -> tuple[dict[str, list], PublishReport]:
-    """Adjudicated, tokenised, split and schema-checked rows (shared by `publish` and `export`)."""
-    from newsner.validate import record_problems
-
+def assign_splits(units: list[Unit], settings: Settings,
+                  sentences: list[dict[str, Any]] | None = None) -> dict[str, str]:
+    """sentence_id -> "train"/"test", grouped by article (or paragraph) with a seeded hash."""
     if not units:
         raise PublishError("no annotated sentences to publish; pull annotations first (`newsner pull`)")
     group_of = {u.sentence_id: u.article_id for u in units}
@@ -111,32 +121,68 @@ def dataset_rows(units: list[Unit], settings: Settings, *,
             raise SplitError(f"sentence {missing[0]} (and {len(missing) - 1} more) is not in corpus/sentences.jsonl")
         group_of = {u.sentence_id: paragraphs[u.sentence_id] for u in units}
     groups = split_groups(list(group_of.values()), settings.split["seed"], settings.split["test_fraction"])
+    return {sid: groups[group] for sid, group in group_of.items()}
+
+
+def dataset_rows(units: list[Unit], settings: Settings, *,
+                 sentences: list[dict[str, Any]] | None = None) -> tuple[dict[str, list], PublishReport]:
+    """All rows in memory, per file name (for `export`; `publish` streams instead)."""
     report = PublishReport()
-    rows = build_rows(units, settings, {sid: groups[g] for sid, g in group_of.items()}, report)
-    for split in SPLITS:
-        for row in rows[split]:
-            problems = record_problems("dataset-row", row)
-            if problems:
-                raise PublishError(f"sentence {row['id']}: " + "; ".join(problems))
+    rows: dict[str, list] = {s: [] for s in SPLITS} | {f"annotations/{s}": [] for s in SPLITS}
+    for name, row in iter_rows(units, settings, assign_splits(units, settings, sentences), report):
+        _check_row(name, row)
+        rows[name].append(row)
     return rows, report
+
+
+def _write_parquet(rows: Iterator[tuple[str, dict[str, Any]]], schemas: dict[str, Any], folder: Path) -> None:
+    """Stream rows into `data/<name>-00000-of-00001.parquet`, BATCH_ROWS rows per row group."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    writers: dict[str, Any] = {}
+    buffers: dict[str, list] = {name: [] for name in schemas}
+
+    def flush(name: str) -> None:
+        if name not in writers:
+            path = folder / "data" / f"{name}-00000-of-00001.parquet"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            writers[name] = pq.ParquetWriter(str(path), schemas[name])
+        writers[name].write_table(pa.Table.from_pylist(buffers[name], schema=schemas[name]))
+        buffers[name] = []
+
+    try:
+        for name, row in rows:
+            _check_row(name, row)
+            buffers[name].append(row)
+            if len(buffers[name]) >= BATCH_ROWS:
+                flush(name)
+        for name in schemas:
+            if buffers[name] or name not in writers:
+                flush(name)
+    finally:
+        for writer in writers.values():
+            writer.close()
 
 
 def publish(units: list[Unit], settings: Settings, out_dir: Path, *, tasks: list[dict[str, Any]] | None = None,
             sentences: list[dict[str, Any]] | None = None, inputs: dict[str, Path] | None = None) -> PublishReport:
-    """Write `out_dir` (parquet per split and config, agreement, card). Byte-identical for identical input."""
+    """Write `out_dir` (parquet per split and config, agreement, card). Byte-identical for identical input.
+
+    Rows are streamed to parquet in batches, so memory does not grow with the row count beyond
+    the annotations themselves and the agreement arrays.
+    """
     from newsner.agreement_output import write_agreement
     from newsner.card import dataset_card
 
-    rows, report = dataset_rows(units, settings, sentences=sentences)
+    split_of = assign_splits(units, settings, sentences)
+    report = PublishReport()
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    (tmp / "data" / "annotations").mkdir(parents=True)
-    from datasets import Dataset
-
-    for name, rows_ in rows.items():
-        features = _annotation_features() if name.startswith("annotations/") else _features(settings)
-        path = tmp / "data" / f"{name}-00000-of-00001.parquet"
-        Dataset.from_list(rows_, features=features).to_parquet(str(path))
+    tmp.mkdir(parents=True)
+    main, layer = _features(settings).arrow_schema, _annotation_features().arrow_schema
+    schemas = {s: main for s in SPLITS} | {f"annotations/{s}": layer for s in SPLITS}
+    _write_parquet(iter_rows(units, settings, split_of, report), schemas, tmp)
     agreement = agreement_report(units, settings, tasks)
     write_agreement(agreement, tmp)
     provenance = {name: _sha256(path) for name, path in sorted((inputs or {}).items())}
