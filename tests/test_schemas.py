@@ -38,3 +38,25 @@ def test_wheel_ships_the_same_schemas(tmp_path: Path):
         packaged = {Path(n).name: archive.read(n) for n in archive.namelist() if n.startswith("newsner/schemas/") and n.endswith(".schema.json")}
     source = {p.name: p.read_bytes() for p in (ROOT / "schemas").glob("*.schema.json")}
     assert packaged == source
+
+
+def _mutations(record: dict) -> list:
+    """Broken variants of a valid record: each key dropped, each value replaced by wrong types."""
+    out = []
+    for key in record:
+        out.append({k: v for k, v in record.items() if k != key})
+        for wrong in (None, 7, "x", [], {}, -1, True):
+            out.append({**record, key: wrong})
+    return out
+
+
+@pytest.mark.parametrize("name", SCHEMA_NAMES)
+def test_fast_path_agrees_with_jsonschema(name: str):
+    from newsner.schemas import is_valid, validator
+
+    example = json.loads((ROOT / "schemas" / "examples" / f"{name}.json").read_text())
+    nested = [{**example, key: broken} for key, value in example.items() if isinstance(value, dict)
+              for broken in _mutations(value)]
+    candidates = [example, *_mutations(example), *nested]
+    assert [is_valid(name, r) for r in candidates] == [validator(name).is_valid(r) for r in candidates]
+    assert not all(is_valid(name, r) for r in candidates)

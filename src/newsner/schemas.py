@@ -41,6 +41,39 @@ def validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(load_schema(name))
 
 
+# keywords whose meaning fastjsonschema (drafts 4-7) does not know: such schemas take the slow path
+DRAFT_2020_ONLY = ("prefixItems", "$defs", "dependentRequired", "dependentSchemas", "unevaluatedProperties",
+                   "unevaluatedItems", "$dynamicRef", "minContains", "maxContains")
+
+
+@functools.cache
+def fast_check(name: str) -> Any | None:
+    """A compiled fastjsonschema validator for `name`, or None when the schema needs 2020-12 keywords.
+
+    Used only to accept valid records quickly; every error message still comes from jsonschema.
+    """
+    import fastjsonschema
+
+    text = json.dumps(load_schema(name))
+    if any(f'"{keyword}"' in text for keyword in DRAFT_2020_ONLY):
+        return None
+    return fastjsonschema.compile(load_schema(name))
+
+
+def is_valid(name: str, record: Any) -> bool:
+    """True when `record` matches schema `name` (fast path when the schema allows it)."""
+    import fastjsonschema
+
+    check = fast_check(name)
+    if check is None:
+        return validator(name).is_valid(record)
+    try:
+        check(record)
+        return True
+    except fastjsonschema.JsonSchemaException:
+        return False
+
+
 def json_path(error_path: Any) -> str:
     """Format a jsonschema error path as `$.a[0].b`."""
     out = "$"
@@ -51,6 +84,8 @@ def json_path(error_path: Any) -> str:
 
 def schema_errors(name: str, record: Any) -> Iterator[str]:
     """Yield `[json path] message` for every way `record` breaks schema `name`, in a stable order."""
+    if is_valid(name, record):
+        return
     errors = sorted(validator(name).iter_errors(record), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     for error in errors:
         yield f"[{json_path(error.absolute_path)}] {_message(error)}"
