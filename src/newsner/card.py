@@ -55,7 +55,7 @@ def _yaml(settings: Settings, report: Any) -> str:
 
 
 def dataset_card(settings: Settings, report: Any, agreement: dict[str, Any], tasks: list[dict[str, Any]] | None,
-                 provenance: dict[str, str]) -> str:
+                 provenance: dict[str, str], pull_report: dict[str, Any] | None = None) -> str:
     """The whole README.md: YAML header and body. No timestamps, so identical input gives identical bytes."""
     name = settings.dataset["name"]
     pretty = settings.dataset.get("pretty_name", name)
@@ -66,7 +66,7 @@ def dataset_card(settings: Settings, report: Any, agreement: dict[str, Any], tas
         "",
         settings.dataset.get("description", f"Named-entity annotations of news sentences ({', '.join(settings.entities)}), "
                              "pre-labelled by a spaCy model, corrected by human annotators in Label Studio, "
-                             "adjudicated and split by article. Built with newsner."),
+                             f"adjudicated and split by {settings.split['group_by']}. Built with newsner."),
         "",
         "## Annotation",
         "",
@@ -107,5 +107,9 @@ def dataset_card(settings: Settings, report: Any, agreement: dict[str, Any], tas
              "## Provenance", "",
              f"- pre-labelling model: `{model}`",
              f"- built with newsner {__version__}"]
+    if pull_report:
+        body += [f"- annotated in Label Studio {pull_report.get('label_studio_version') or '(version not recorded)'}; "
+                 f"export snapshot `{pull_report.get('export')}` ({pull_report.get('annotations')} annotations of "
+                 f"{pull_report.get('tasks')} tasks)"]
     body += [f"- `{path}` sha256 `{digest}`" for path, digest in provenance.items()]
     return _yaml(settings, report) + "\n".join(body) + "\n"

@@ -218,6 +218,8 @@ def publish(
     config: ConfigOption = None,
 ) -> None:
     """Adjudicate and write the Hugging Face dataset (parquet, card, agreement)."""
+    import json
+
     from newsner.annotations import group_units, read_annotations
     from newsner.io import read_records
     from newsner.publish import publish as run_publish
@@ -228,7 +230,9 @@ def publish(
     units = group_units(read_annotations(annotations, settings))
     task_records = read_records(tasks) if tasks.is_file() else None
     sentence_records = read_records(sentences) if sentences.is_file() else None
-    report = run_publish(units, settings, out, tasks=task_records, sentences=sentence_records,
+    pull_report_path = annotations.parent / "pull-report.json"
+    pull_report = json.loads(pull_report_path.read_text()) if pull_report_path.is_file() else None
+    report = run_publish(units, settings, out, tasks=task_records, sentences=sentence_records, pull_report=pull_report,
                          inputs={"annotations": annotations, "tasks": tasks, "sentences": sentences})
     say(f"publish: {report.summary()} -> {out}")
     if push_to_hub:

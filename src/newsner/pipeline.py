@@ -64,7 +64,9 @@ def run_pipeline(settings: Settings, *, with_studio: bool = False) -> Iterator[s
     write_agreement(agreement_report(units, settings, tasks), root / "reports")
     yield f"agree: {sum(len(u.annotations) >= 2 for u in units)} units -> reports/"
     out = root / "dist" / settings.dataset["name"]
-    published = publish(units, settings, out, tasks=tasks, sentences=sentences,
+    pull_report_path = root / "annotation" / "pull-report.json"
+    pull_report = json.loads(pull_report_path.read_text()) if pull_report_path.is_file() else None
+    published = publish(units, settings, out, tasks=tasks, sentences=sentences, pull_report=pull_report,
                         inputs={"annotation/annotations.jsonl": annotations, "annotation/tasks.jsonl": tasks_path,
                                 "corpus/sentences.jsonl": sentences_path})
     yield f"publish: {published.summary()}"

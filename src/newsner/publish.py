@@ -166,8 +166,12 @@ def _write_parquet(rows: Iterator[tuple[str, dict[str, Any]]], schemas: dict[str
 
 
 def publish(units: list[Unit], settings: Settings, out_dir: Path, *, tasks: list[dict[str, Any]] | None = None,
-            sentences: list[dict[str, Any]] | None = None, inputs: dict[str, Path] | None = None) -> PublishReport:
+            sentences: list[dict[str, Any]] | None = None, inputs: dict[str, Path] | None = None,
+            pull_report: dict[str, Any] | None = None) -> PublishReport:
     """Write `out_dir` (parquet per split and config, agreement, card). Byte-identical for identical input.
+
+    `pull_report` (the `pull-report.json` of the annotations) puts the Label Studio version and
+    export snapshot into the card's provenance.
 
     Rows are streamed to parquet in batches, so memory does not grow with the row count beyond
     the annotations themselves and the agreement arrays.
@@ -186,7 +190,7 @@ def publish(units: list[Unit], settings: Settings, out_dir: Path, *, tasks: list
     agreement = agreement_report(units, settings, tasks)
     write_agreement(agreement, tmp)
     provenance = {name: _sha256(path) for name, path in sorted((inputs or {}).items())}
-    (tmp / "README.md").write_text(dataset_card(settings, report, agreement, tasks, provenance), encoding="utf-8")
+    (tmp / "README.md").write_text(dataset_card(settings, report, agreement, tasks, provenance, pull_report), encoding="utf-8")
     report.files = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
     shutil.rmtree(out_dir, ignore_errors=True)
     os.replace(tmp, out_dir)

@@ -26,13 +26,14 @@ class PullReport:
     """Every count of a pull; `problems` name the task id and what was wrong."""
 
     export: str = ""
+    label_studio_version: str | None = None
     tasks: int = 0
     annotations: int = 0
     counts: Counter = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"export": self.export, "tasks": self.tasks, "annotations": self.annotations,
+        return {"export": self.export, "label_studio_version": self.label_studio_version, "tasks": self.tasks, "annotations": self.annotations,
                 "counts": dict(sorted(self.counts.items())), "problems": self.problems}
 
     def summary(self) -> str:
@@ -106,7 +107,8 @@ def normalise_export(tasks: list[dict[str, Any]], url: str, project_id: int,
         if known_sentences is not None and sentence_id not in known_sentences:
             report.counts["orphan_tasks"] += 1
             report.problems.append(f"task {task['id']}: sentence {sentence_id} is not in corpus/sentences.jsonl (orphan)")
-        report.counts["drafts"] += len(task.get("drafts") or [])
+        if task.get("drafts"):
+            report.counts["drafts"] += len(task["drafts"])
         for annotation in task.get("annotations") or []:
             if annotation.get("was_cancelled"):
                 report.counts["cancelled"] += 1
@@ -197,6 +199,8 @@ def pull_annotations(connection: Connection, settings: Settings, out_dir: Path,
         known = {record["id"] for _, record in read_jsonl(sentences_path)}
     records, report = normalise_export(tasks, connection.url, project.id, known)
     report.export = export_path.name
+    version = connection.call("read the server version", connection.client.versions.get)
+    report.label_studio_version = getattr(version, "release", None)
     labels = set(settings.entities)
     for record in records:
         problems = record_problems("annotation", record, labels)
