@@ -1,0 +1,95 @@
+"""The docs stay true: cli.md matches --help, formats.md matches the schemas, every bash block runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from newsner.clidocs import cli_reference
+from newsner.schemas import schema_errors
+from tests.conftest import ROOT
+
+DOCS = sorted((ROOT / "docs").glob("*.md"))
+FENCE = re.compile(r"```(\w*)\n(.*?)```", re.DOTALL)
+
+
+def blocks(path: Path, language: str) -> list[str]:
+    return [body for lang, body in FENCE.findall(path.read_text()) if lang == language]
+
+
+def test_cli_reference_is_current():
+    assert (ROOT / "docs" / "cli.md").read_text() == cli_reference(), "run: python scripts/gen-cli-docs.py"
+
+
+def test_formats_examples_are_the_schema_examples():
+    text = (ROOT / "docs" / "formats.md").read_text()
+    sections = re.findall(r"^## (\S+)\n.*?```json\n(.*?)```", text, re.DOTALL | re.MULTILINE)
+    assert [name for name, _ in sections] == ["article", "sentence", "task", "annotation", "dataset-row", "config"]
+    for name, body in sections:
+        example = json.loads(body)
+        assert example == json.loads((ROOT / "schemas" / "examples" / f"{name}.json").read_text())
+        assert list(schema_errors(name, example)) == []
+
+
+def project_copy(tmp_path: Path) -> Path:
+    for folder in ("corpus", "annotation", "schemas"):
+        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("exports"))
+    shutil.copy(ROOT / "newsner.toml", tmp_path / "newsner.toml")
+    return tmp_path
+
+
+def run_block(body: str, cwd: Path, env: dict[str, str]) -> None:
+    bin_dir = Path(sys.executable).parent
+    for line in body.strip().splitlines():
+        words = shlex.split(line, comments=True)
+        if not words:
+            continue
+        assert words[0] in ("newsner", "python"), f"docs may only show newsner/python commands here: {line}"
+        executable = sys.executable if words[0] == "python" else str(bin_dir / "newsner")
+        result = subprocess.run([executable, *words[1:]], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, f"{line}\n{result.stdout}\n{result.stderr}"
+        assert "Traceback" not in result.stderr, line
+
+
+OFFLINE = [(path.name, i, body) for path in DOCS for i, body in enumerate(blocks(path, "bash")) if "studio" not in body]
+STUDIO = [(path.name, i, body) for path in DOCS for i, body in enumerate(blocks(path, "bash")) if "studio" in body]
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LABEL_STUDIO_")}
+    env["CI"] = "1"
+    return env
+
+
+@pytest.mark.parametrize("name, index, body", OFFLINE, ids=[f"{n}-{i}" for n, i, _ in OFFLINE])
+def test_doc_block_runs_as_written(tmp_path: Path, name: str, index: int, body: str):
+    run_block(body, project_copy(tmp_path), _env())
+
+
+@pytest.mark.studio
+@pytest.mark.parametrize("name, index, body", STUDIO, ids=[f"{n}-{i}" for n, i, _ in STUDIO])
+def test_doc_studio_block_runs_as_written(tmp_path: Path, name: str, index: int, body: str):
+    from tests.studio_server import _free_port
+
+    project = project_copy(tmp_path)
+    toml = project / "newsner.toml"
+    toml.write_text(toml.read_text().replace('url = "http://127.0.0.1:8080"', f'url = "http://127.0.0.1:{_free_port()}"'))
+    try:
+        run_block(body, project, _env())
+    finally:
+        subprocess.run([str(Path(sys.executable).parent / "newsner"), "studio", "stop"], cwd=project, env=_env(),
+                       capture_output=True)
+    assert json.loads((project / "annotation" / "pull-report.json").read_text())["tasks"] == 34
+
+
+def test_every_doc_has_runnable_or_reference_content():
+    assert OFFLINE and STUDIO
+    assert {"index.md", "annotators.md", "ml-engineers.md", "maintainers.md", "formats.md", "cli.md"} <= {p.name for p in DOCS}
