@@ -166,3 +166,23 @@ def test_pull_with_server_down_leaves_annotations_untouched(studio_settings, stu
     finally:
         studio.start(timeout=300)
     assert runner.invoke(app, ["pull", "-o", "annotation"]).exit_code == 0
+
+
+def test_pull_keeps_annotations_the_server_lacks_unless_replace(studio_settings, studio, annotators, runner):
+    text = "Tokayev thanked the CSTO."
+    connection, tasks = _pushed(studio_settings, [text])
+    annotate(studio, list(annotators.values())[0]["token"], tasks[text], [{"start": 0, "end": 7, "label": "PER"}], text=text)
+    earlier = {"sentence_id": "f" * 16, "article_id": "e" * 16, "annotator": "annotator-0ld0ld00", "text": "Putin spoke.",
+               "spans": [{"start": 0, "end": 5, "label": "PER"}]}
+    Path("annotation").mkdir()
+    Path("annotation/annotations.jsonl").write_text(json.dumps(earlier) + "\n")
+    kept = runner.invoke(app, ["pull", "-o", "annotation"])
+    assert kept.exit_code == 0, kept.output
+    assert "previous_annotations_kept 1" in kept.output
+    records = [json.loads(line) for line in Path("annotation/annotations.jsonl").read_text().splitlines()]
+    assert earlier in records and len(records) == 2
+    replaced = runner.invoke(app, ["pull", "-o", "annotation", "--replace"])
+    assert replaced.exit_code == 0, replaced.output
+    assert "previous_annotations_dropped 1" in replaced.output
+    records = [json.loads(line) for line in Path("annotation/annotations.jsonl").read_text().splitlines()]
+    assert [r["text"] for r in records] == [text]

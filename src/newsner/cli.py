@@ -369,15 +369,19 @@ def push(
 def pull(
     output: Annotated[Path, typer.Option("-o", "--output", help="Annotation folder.")] = Path("annotation"),
     sentences: Annotated[Path, typer.Option("--sentences", help="To report orphan tasks.")] = Path("corpus/sentences.jsonl"),
+    replace: Annotated[bool, typer.Option("--replace", help="Drop annotations the server does not have (default: keep them).")] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Export the annotations: raw snapshot in exports/, normalised annotations.jsonl, pull-report.json."""
+    """Export the annotations: raw snapshot in exports/, normalised annotations.jsonl, pull-report.json.
+
+    Annotations already in annotations.jsonl that the server lacks are kept (and counted) unless --replace.
+    """
     from newsner.studio.client import connect
     from newsner.studio.pull import pull_annotations
 
     settings = settings_for(config)
     connection = connect(settings)
-    path, report = pull_annotations(connection, settings, output, sentences)
+    path, report = pull_annotations(connection, settings, output, sentences, replace=replace)
     for problem in report.problems[:20]:
         say(problem)
     say(f"pull: {report.summary()} -> {path} (raw export: {output / 'exports' / report.export})")

@@ -177,8 +177,14 @@ def _annotation_record(task: dict[str, Any], annotation: dict[str, Any], text: s
 
 
 def pull_annotations(connection: Connection, settings: Settings, out_dir: Path,
-                     sentences_path: Path | None = None) -> tuple[Path, PullReport]:
-    """Export the project, keep the raw copy, write `annotations.jsonl` atomically and a pull report."""
+                     sentences_path: Path | None = None, *, replace: bool = False) -> tuple[Path, PullReport]:
+    """Export the project, keep the raw copy, write `annotations.jsonl` atomically and a pull report.
+
+    Annotations already in `annotations.jsonl` that the server does not have (an earlier round, another
+    server, a fresh local studio) are kept and counted, so a pull never loses committed work;
+    `replace=True` makes the file an exact copy of the server's annotations (the dropped ones counted).
+    Records come out in corpus order (by `sentences_path`), then by annotator.
+    """
     from newsner.io import read_jsonl, write_json, write_jsonl
     from newsner.validate import record_problems
 
@@ -194,10 +200,10 @@ def pull_annotations(connection: Connection, settings: Settings, out_dir: Path,
     export_path = out_dir / "exports" / f"{settings.studio['project']}-{stamp}.json"
     export_path.parent.mkdir(parents=True, exist_ok=True)
     export_path.write_bytes(raw)
-    known = None
+    position: dict[str, int] = {}
     if sentences_path is not None and sentences_path.is_file():
-        known = {record["id"] for _, record in read_jsonl(sentences_path)}
-    records, report = normalise_export(tasks, connection.url, project.id, known)
+        position = {record["id"]: i for i, (_, record) in enumerate(read_jsonl(sentences_path))}
+    records, report = normalise_export(tasks, connection.url, project.id, set(position) if position else None)
     report.export = export_path.name
     version = connection.call("read the server version", connection.client.versions.get)
     report.label_studio_version = getattr(version, "release", None)
@@ -207,6 +213,14 @@ def pull_annotations(connection: Connection, settings: Settings, out_dir: Path,
         if problems:
             raise StudioError(f"task {record['source']['task_id']}: " + "; ".join(problems))
     path = out_dir / "annotations.jsonl"
+    pulled = {(r["sentence_id"], r["annotator"]) for r in records}
+    previous = [r for _, r in read_jsonl(path) if (r.get("sentence_id"), r.get("annotator")) not in pulled] \
+        if path.is_file() else []
+    if previous:
+        report.counts["previous_annotations_dropped" if replace else "previous_annotations_kept"] += len(previous)
+        if not replace:
+            records = records + previous
+    records.sort(key=lambda r: (position.get(r["sentence_id"], len(position)), r["sentence_id"], r["annotator"]))
     write_jsonl(path, records)
     write_json(out_dir / "pull-report.json", report.as_dict())
     return path, report
