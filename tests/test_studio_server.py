@@ -1,0 +1,50 @@
+"""The local launcher's failure modes (no server needed; the real-server tests are in test_studio.py)."""
+
+from __future__ import annotations
+
+import socket
+import stat
+from pathlib import Path
+
+import pytest
+
+from newsner.cli import app
+from newsner.errors import StudioError
+from newsner.studio.server import LocalStudio
+
+
+def test_busy_port_is_a_clear_error(tmp_path: Path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(StudioError) as err:
+            LocalStudio(state_dir=tmp_path, port=port).start(timeout=5)
+    assert str(err.value) == (f"port {port} on 127.0.0.1 is busy; stop what runs there or set [studio] url "
+                              f"to another port")
+
+
+def test_status_without_a_server(project: Path, runner):
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    toml = project / "newsner.toml"
+    toml.write_text(toml.read_text().replace('url = "http://127.0.0.1:8080"', f'url = "http://127.0.0.1:{port}"'))
+    result = runner.invoke(app, ["studio", "status"])
+    assert result.exit_code == 1
+    assert f"Error: no Label Studio answers at http://127.0.0.1:{port}; start it with `newsner studio start`" in result.output
+
+
+def test_credentials_are_private_and_generated(tmp_path: Path):
+    studio = LocalStudio(state_dir=tmp_path)
+    creds = studio.credentials()
+    assert stat.S_IMODE(studio.credentials_path.stat().st_mode) == 0o600
+    assert len(creds["admin"]["token"]) == 40 and len(creds["admin"]["password"]) >= 20
+    assert LocalStudio(state_dir=tmp_path).credentials() == creds  # stable once created
+
+
+def test_studio_commands_refuse_a_remote_url(project: Path, runner, monkeypatch):
+    monkeypatch.setenv("LABEL_STUDIO_URL", "https://labels.example.org")
+    result = runner.invoke(app, ["studio", "start"])
+    assert result.exit_code == 1
+    assert "Error: https://labels.example.org is not a local address" in result.output
