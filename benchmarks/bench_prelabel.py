@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -33,9 +34,18 @@ json.dump(out, open(sys.argv[3], "w"))
 """
 
 
-def timed(cmd: list[str]) -> float:
+PEAKS: dict[str, float] = {}
+
+
+def timed(cmd: list[str], name: str = "") -> float:
+    """Wall time of a command; its peak RSS (MiB) goes into PEAKS[name]."""
     start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, cmd)
+    PEAKS[name] = usage.ru_maxrss / 1024
     return time.perf_counter() - start
 
 
@@ -58,7 +68,7 @@ def main() -> None:
     words = sum(len(json.loads(line)["text"].split()) for line in sentences.open())
     (work / "newsner.toml").write_text((ROOT / "newsner.toml").read_text())
     newsner = [sys.executable, "-m", "newsner.cli"]
-    raw = timed([sys.executable, "-c", BASELINE, str(sentences), args.model, str(work / "raw.json")])
+    raw = timed([sys.executable, "-c", BASELINE, str(sentences), args.model, str(work / "raw.json")], "raw")
     runs = {
         "prelabel (greedy scores, 1 process)": ["-o", str(work / "t1.jsonl")],
         "prelabel (greedy scores, --n-process 2)": ["-o", str(work / "t2.jsonl"), "--n-process", "2"],
@@ -66,11 +76,12 @@ def main() -> None:
     }
     times = {}
     for name, extra in runs.items():
-        times[name] = timed(newsner + ["prelabel", str(sentences), "--config", str(work / "newsner.toml"), *extra])
+        times[name] = timed(newsner + ["prelabel", str(sentences), "--config", str(work / "newsner.toml"), *extra], name)
     print(f"{args.sentences} sentences, {words} words, model {args.model}")
-    print(f"  raw full-pipeline nlp.pipe            {raw:7.1f} s  {words / raw:8.0f} words/s")
+    print(f"  raw full-pipeline nlp.pipe            {raw:7.1f} s  {words / raw:8.0f} words/s  peak {PEAKS['raw']:5.0f} MiB")
     for name, seconds in times.items():
-        print(f"  {name:38s}{seconds:7.1f} s  {words / seconds:8.0f} words/s  {raw / seconds:.2f}x raw")
+        print(f"  {name:38s}{seconds:7.1f} s  {words / seconds:8.0f} words/s  {raw / seconds:.2f}x raw  "
+              f"peak {PEAKS[name]:5.0f} MiB")
     one, two = times["prelabel (greedy scores, 1 process)"], times["prelabel (greedy scores, --n-process 2)"]
     print(f"  --n-process 2 / 1 process: {one / two:.2f}x")
 
