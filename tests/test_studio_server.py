@@ -48,3 +48,15 @@ def test_studio_commands_refuse_a_remote_url(project: Path, runner, monkeypatch)
     result = runner.invoke(app, ["studio", "start"])
     assert result.exit_code == 1
     assert "Error: https://labels.example.org is not a local address" in result.output
+
+
+def test_guidelines_become_html_with_tables_and_no_raw_html(tmp_path: Path):
+    from newsner.studio.push import guidelines_html
+    from tests.conftest import ROOT
+
+    rendered = guidelines_html(ROOT / "annotation" / "guidelines.md")
+    assert rendered.startswith("<h1>Annotation guidelines: named entities in news</h1>")
+    assert "<table>" in rendered and "<td><strong>PER</strong></td>" in rendered
+    (tmp_path / "g.md").write_text("# T\n\n<script>alert(1)</script>\n")
+    assert "<script>" not in guidelines_html(tmp_path / "g.md")
+    assert guidelines_html(tmp_path / "missing.md") == ""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -31,11 +30,15 @@ class PushReport:
 
 
 def guidelines_html(path: Path) -> str:
-    """The annotators' guidelines (Markdown) as simple HTML for the project instructions."""
+    """The annotators' guidelines (Markdown, tables included) as HTML for the project instructions.
+
+    Raw HTML in the Markdown is escaped, not passed through.
+    """
+    from markdown_it import MarkdownIt
+
     if not path.is_file():
         return ""
-    text = html.escape(path.read_text(encoding="utf-8"))
-    return "<pre style=\"white-space: pre-wrap; font-family: inherit\">" + text + "</pre>"
+    return MarkdownIt("commonmark", {"html": False}).enable("table").render(path.read_text(encoding="utf-8"))
 
 
 def find_project(connection: Connection, title: str) -> Any | None:
