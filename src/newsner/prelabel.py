@@ -121,6 +121,7 @@ class _GreedyWalker:
                 best = int(np.argmax(valid))
                 path.append((self.names[best], float(probs[best] / probs.sum())))
             active = self.ner.transition_states(active, scores)
+        step.clear_memory()  # as spaCy's own greedy parse does: its closures hold the batch's tensors in cycles
         self.ner.set_annotations(docs, states)
         return paths
 
