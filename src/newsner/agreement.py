@@ -83,7 +83,7 @@ def span_agreement(units: list[Unit], labels: list[str], mode: str, seed: int = 
             pair_units[pair] += 1
             for label, (tp, a, b) in match_counts(unit.spans(pair[0]), unit.spans(pair[1]), mode).items():
                 for slot in (label_index[label], len(labels)):  # the last label slot is the total
-                    for key, value in zip(cols, (index, p, slot, tp, a, b)):
+                    for key, value in zip(cols, (index, p, slot, tp, a, b), strict=True):
                         cols[key].append(value)
     pairs = sorted(pair_ids)
     rank = np.empty(len(pairs), dtype=np.int64)  # pair id -> position among the sorted pairs
@@ -183,13 +183,13 @@ def value_patterns(matrix: np.ndarray, n_values: int) -> tuple[np.ndarray, np.nd
     if base**n_values < 2**62:  # each item's counts as the digits of one integer
         keys = np.zeros(matrix.shape[1], dtype=np.int64)
         powers = base ** np.arange(n_values, dtype=np.int64)
-        for row, mask in zip(matrix, present):
+        for row, mask in zip(matrix, present, strict=True):
             keys[mask] += powers[row[mask].astype(np.int64)]
         unique, weights = np.unique(keys, return_counts=True)
         patterns = (unique[:, None] // powers[None, :]) % base
         return patterns.astype(float), weights.astype(float)
     counts = np.zeros((matrix.shape[1], n_values))
-    for row, mask in zip(matrix, present):
+    for row, mask in zip(matrix, present, strict=True):
         np.add.at(counts, (np.flatnonzero(mask), row[mask].astype(int)), 1)
     patterns, weights = np.unique(counts, axis=0, return_counts=True)
     return patterns, weights.astype(float)
@@ -235,7 +235,7 @@ def token_agreement(units: list[Unit], annotators: list[str], language: str) -> 
     code: dict[str, int] = {}
     columns = {a: array("f") for a in annotators}  # per annotator: one code per token, NaN = not annotated
     tokens = misaligned = 0
-    for unit, doc in zip(units, nlp.pipe(u.text for u in units)):
+    for unit, doc in zip(units, nlp.pipe(u.text for u in units), strict=True):
         tokens += len(doc)
         for annotator, column in columns.items():
             record = unit.annotations.get(annotator)
@@ -334,7 +334,7 @@ def prelabel_quality(units: list[Unit], tasks: list[dict[str, Any]], labels: lis
         gold = frozenset((s["start"], s["end"], s["label"]) for s in adjudicate(unit)[0])
         for label, row in match_counts(frozenset(predicted[unit.sentence_id]), gold, "exact").items():
             counts.setdefault(label, [0, 0, 0])
-            counts[label] = [x + y for x, y in zip(counts[label], row)]
+            counts[label] = [x + y for x, y in zip(counts[label], row, strict=True)]
 
     def prf(row: list[int]) -> dict[str, Any]:
         tp, a, b = row

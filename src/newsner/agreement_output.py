@@ -64,8 +64,8 @@ def write_plots(report: dict[str, Any], out_dir: Path) -> list[Path]:
     exact = report["span_f1"]["exact"]
     labels = list(exact["per_label"])
     values = [exact["per_label"][label]["f1"] or 0.0 for label in labels]
-    low = [max(0.0, v - (exact["per_label"][label]["ci95"][0] or v)) for v, label in zip(values, labels)]
-    high = [max(0.0, (exact["per_label"][label]["ci95"][1] or v) - v) for v, label in zip(values, labels)]
+    low = [max(0.0, v - (exact["per_label"][label]["ci95"][0] or v)) for v, label in zip(values, labels, strict=True)]
+    high = [max(0.0, (exact["per_label"][label]["ci95"][1] or v) - v) for v, label in zip(values, labels, strict=True)]
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.bar(labels, values, yerr=[low, high], capsize=4, color="#4363d8")
     ax.set_ylim(0, 1.05)

@@ -21,7 +21,7 @@ def export_spacy(rows: dict[str, list], settings: Settings, out_dir: Path) -> li
     paths = []
     for split in SPLITS:
         docbin = DocBin(store_user_data=False)
-        for row, doc in zip(rows[split], nlp.pipe(r["text"] for r in rows[split])):
+        for row, doc in zip(rows[split], nlp.pipe(r["text"] for r in rows[split]), strict=True):
             spans = [doc.char_span(s["start"], s["end"], label=s["label"]) for s in row["spans"]]
             doc.set_ents(filter_spans([s for s in spans if s is not None]), default="outside")
             docbin.add(doc)
@@ -43,7 +43,7 @@ def export_conll(rows: dict[str, list], settings: Settings, out_dir: Path) -> li
             if row["article_id"] != article:
                 article = row["article_id"]
                 lines += ["-DOCSTART- -X- -X- O", ""]
-            lines += [f"{token} -X- _ {names[tag]}" for token, tag in zip(row["tokens"], row["ner_tags"])
+            lines += [f"{token} -X- _ {names[tag]}" for token, tag in zip(row["tokens"], row["ner_tags"], strict=True)
                       if not token.isspace()]
             lines.append("")
         path = out_dir / f"{split}.conll"

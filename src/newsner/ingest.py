@@ -77,8 +77,15 @@ _PATTERNS = {
 _COMPILED = {name: re.compile(rf"\s*(?:{p})\s*", re.IGNORECASE) for name, p in _PATTERNS.items()}
 
 BoilerplateRule = Callable[[str, str], bool]
+
+
+def _whole_line(pattern: re.Pattern[str]) -> BoilerplateRule:
+    """A rule that matches when the whole line matches `pattern`."""
+    return lambda line, title: pattern.fullmatch(line) is not None
+
+
 BOILERPLATE_RULES: dict[str, BoilerplateRule] = {
-    **{name: (lambda rx: lambda line, title: rx.fullmatch(line) is not None)(rx) for name, rx in _COMPILED.items()},
+    **{name: _whole_line(pattern) for name, pattern in _COMPILED.items()},
     "lone_punctuation": lambda line, title: not any(ch.isalnum() for ch in line),
     "repeated_headline": lambda line, title: bool(title) and _repeats_title(line, title),
 }

@@ -112,7 +112,7 @@ class _GreedyWalker:
         active = [state for state in states if not state.is_final()]
         while active:
             scores = step.predict(active)
-            for state, row in zip(active, scores):
+            for state, row in zip(active, scores, strict=True):
                 path = paths[index[id(state)]]
                 last = path[-1][0] if path else "O"
                 open_label = last[2:] if last[:2] in ("B-", "I-") else None
@@ -176,7 +176,7 @@ class _Prelabeller:
                 with self.nlp.select_pipes(disable=["ner"]):
                     docs = list(self.nlp.pipe(texts))
                 paths = self.walker(docs)
-            for doc, path, (_, placed) in zip(docs, paths, units):
+            for doc, path, (_, placed) in zip(docs, paths, units, strict=True):
                 for offset, sentence in placed:
                     tasks.append(self._task(doc, path, offset, sentence, report))
         report.tasks = len(tasks)

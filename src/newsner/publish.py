@@ -69,7 +69,7 @@ def iter_rows(units: list[Unit], settings: Settings, split_of: dict[str, str],
     nlp = tokenizer_nlp(settings.dataset["language"])
     names = class_names(settings.entities)
     code = {name: i for i, name in enumerate(names)}
-    for unit, doc in zip(units, nlp.pipe(u.text for u in units)):
+    for unit, doc in zip(units, nlp.pipe(u.text for u in units), strict=True):
         split = split_of[unit.sentence_id]
         spans, how, category = adjudicate(unit)
         report.how[how] += 1

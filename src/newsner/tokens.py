@@ -37,7 +37,7 @@ def iob2_tags(doc: Any, spans: Iterable[dict[str, Any]]) -> tuple[list[str], int
     strings = doc.vocab.strings
     return [
         ("B-" if iob == 3 else "I-") + strings[label] if iob in (1, 3) else "O"
-        for iob, label in zip(doc.to_array("ENT_IOB").tolist(), doc.to_array("ENT_TYPE").tolist())
+        for iob, label in zip(doc.to_array("ENT_IOB").tolist(), doc.to_array("ENT_TYPE").tolist(), strict=True)
     ], left_out
 
 
