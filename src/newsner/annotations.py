@@ -39,6 +39,9 @@ def read_annotations(path: str | Path, settings: Settings) -> list[dict[str, Any
     records, problems = [], []
     for number, record in read_jsonl(path):
         found = record_problems("annotation", record, labels)
+        if "held" in record:
+            found.append(f"[$.held] held for review ({record['held'].get('reason')}); it belongs in held.jsonl until "
+                         f"settled in Label Studio (or remove `held` to accept it)")
         if record.get("category") is not None and record.get("category") not in settings.categories:
             found.append(f"[$.category] {record['category']!r} is not one of the configured categories {settings.categories}")
         problems.extend(f"{path}:{number}: sentence {record.get('sentence_id')}: {p}" for p in found)

@@ -291,6 +291,15 @@ def _local_studio(settings: Settings) -> Any:
     return LocalStudio(state_dir=settings.root / STATE_DIR, host=parsed.hostname or "127.0.0.1", port=parsed.port or 8080)
 
 
+@studio_app.command("install")
+@guarded
+def studio_install() -> None:
+    """Install the Label Studio server (newsner's `studio` extra) into this environment."""
+    from newsner.studio.server import install_server
+
+    say(f"studio: {install_server()} installed; start it with `newsner studio start`")
+
+
 @studio_app.command("start")
 @guarded
 def studio_start(config: ConfigOption = None) -> None:
@@ -311,20 +320,26 @@ def studio_stop(config: ConfigOption = None) -> None:
 @studio_app.command("status")
 @guarded
 def studio_status(config: ConfigOption = None) -> None:
-    """Show the URL, pid, project and task counts of the local Label Studio."""
+    """Show whether the local Label Studio runs, and each annotator project's progress.
+
+    Exit code 0 when it runs, 3 when it is stopped.
+    """
     from newsner.studio.client import connect
-    from newsner.studio.push import find_project
+    from newsner.studio.push import annotator_projects
 
     settings = settings_for(config)
     studio = _local_studio(settings)
     pid = studio.pid()
     if pid is None or not studio.healthy():
-        fail(f"no Label Studio answers at {studio.url}" + (f" (pid {pid} is alive but not healthy)" if pid else "")
-             + "; start it with `newsner studio start`")
-    project = find_project(connect(settings), settings.studio["project"])
-    detail = (f"project {project.title!r} (id {project.id}): {project.task_number} tasks, "
-              f"{project.num_tasks_with_annotations} annotated" if project else "no project yet (run `newsner push`)")
-    say(f"studio: running at {studio.url}, pid {pid}; {detail}")
+        say(f"studio: stopped (nothing answers at {studio.url}" + (f"; pid {pid} is alive but not healthy" if pid else "")
+            + "); start it with `newsner studio start`")
+        raise typer.Exit(3)
+    projects = annotator_projects(connect(settings), settings.studio["project"])
+    say(f"studio: running at {studio.url}, pid {pid}; {len(projects)} annotator projects"
+        + ("" if projects else " (add annotators, then `newsner push`)"))
+    for name, project in sorted(projects.items()):
+        say(f"  {name}: project {project.id}, {project.num_tasks_with_annotations or 0} of {project.task_number or 0} "
+            f"tasks annotated")
 
 
 @studio_app.command("add-annotator")
@@ -333,12 +348,33 @@ def studio_add_annotator(
     emails: Annotated[list[str], typer.Argument(help="Annotators' e-mail addresses.")],
     config: ConfigOption = None,
 ) -> None:
-    """Create annotator accounts; their passwords are stored beside the admin's (mode 0600)."""
-    studio = _local_studio(settings_for(config))
+    """Create annotator accounts and add them to the annotator pool (annotation/annotators.json)."""
+    from newsner.pseudonyms import register
+
+    settings = settings_for(config)
+    studio = _local_studio(settings)
     for email in emails:
         studio.add_annotator(email)
-    say(f"studio: {len(emails)} annotator account(s) ready; credentials in {studio.credentials_path}; "
-        f"they log in at {studio.url}/user/login/")
+    names, added = register(settings.root, emails)
+    say(f"studio: {len(emails)} annotator account(s) ready ({len(added)} new in the pool: {', '.join(names)}); "
+        f"`newsner push` assigns them sentences; hand each person their login with `newsner studio login EMAIL`")
+
+
+@studio_app.command("login")
+@guarded
+def studio_login(
+    email: Annotated[str, typer.Argument(help="The annotator's e-mail address.")],
+    config: ConfigOption = None,
+) -> None:
+    """Show one annotator's login and their project, to hand over to that person alone."""
+    from newsner.pseudonyms import checked_key, pseudonym
+
+    settings = settings_for(config)
+    studio = _local_studio(settings)
+    login = studio.login(email)
+    name = pseudonym(checked_key(settings.root), email)
+    typer.echo(f"address:  {login['url']}\ne-mail:   {login['email']}\npassword: {login['password']}\n"
+               f"project:  {settings.studio['project']} / {name} (open this one only, then Label All Tasks)")
 
 
 @app.command()
@@ -384,7 +420,10 @@ def pull(
     path, report = pull_annotations(connection, settings, output, sentences, replace=replace)
     for problem in report.problems[:20]:
         say(problem)
-    say(f"pull: {report.summary()} -> {path} (raw export: {output / 'exports' / report.export})")
+    for held in report.held[:20]:
+        say(f"held: task {held['task_id']} (sentence {held['sentence_id']}): {held['reason']}")
+    say(f"pull: {report.summary()} -> {path} (held for review: {output / 'held.jsonl'}; raw exports in "
+        f"{output / 'exports'})")
 
 
 def main() -> None:

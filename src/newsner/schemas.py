@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator
 
 from newsner.errors import NewsnerError
 
-SCHEMA_NAMES = ("article", "sentence", "task", "annotation", "dataset-row", "config")
+SCHEMA_NAMES = ("article", "sentence", "task", "annotation", "dataset-row", "config", "assignment", "annotators")
 
 
 def schema_dir() -> Path:

@@ -17,6 +17,8 @@ SCHEMA_BY_FILENAME = {
     "sentences.jsonl": "sentence",
     "tasks.jsonl": "task",
     "annotations.jsonl": "annotation",
+    "held.jsonl": "annotation",
+    "assignments.jsonl": "assignment",
 }
 RECORD_DIRS = ("corpus", "annotation")
 
@@ -87,6 +89,7 @@ UNIQUE_KEY: dict[str, Callable[[dict[str, Any]], Any]] = {
     "sentence": lambda r: r.get("id"),
     "task": lambda r: (r.get("data") or {}).get("sentence_id"),
     "annotation": lambda r: (r.get("sentence_id"), r.get("annotator")),
+    "assignment": lambda r: r.get("sentence_id"),
 }
 
 

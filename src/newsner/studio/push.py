@@ -1,4 +1,10 @@
-"""`newsner push`: create or update the project and import only the tasks it does not have yet."""
+"""`newsner push`: one Label Studio project per annotator, each holding only the sentences assigned to them.
+
+Label Studio Community Edition shows every annotation of a task to every account that opens it, so
+independence comes from construction: annotator A's sentences live in the project `<project> / <A's
+pseudonym>`, where nobody else's annotation exists. The toolkit assigns the sentences (`newsner.assign`)
+and imports only the tasks a project does not have yet.
+"""
 
 from __future__ import annotations
 
@@ -10,61 +16,107 @@ from typing import Any
 
 from newsner.config import Settings
 from newsner.errors import StudioAuthError, StudioError
+from newsner.pseudonyms import PREFIX
 from newsner.labelconfig import label_config
 from newsner.studio.client import Connection
+
+TITLE_MAX = 50  # Label Studio's limit on project titles
 
 
 @dataclass
 class PushReport:
-    project_id: int = 0
-    created: bool = False
+    projects: dict[str, int] = field(default_factory=dict)  # annotator -> project id
+    created: int = 0
     new: int = 0
     already: int = 0
     invalid: list[str] = field(default_factory=list)
     batches: int = 0
+    assignment: str = ""
 
     def summary(self) -> str:
-        state = "created" if self.created else "updated"
-        return (f"project {self.project_id} {state}; {self.new} new tasks imported in {self.batches} batches, "
-                f"{self.already} already there, {len(self.invalid)} invalid")
+        return (f"{len(self.projects)} annotator projects ({self.created} created); {self.new} new tasks imported "
+                f"in {self.batches} batches, {self.already} already there, {len(self.invalid)} invalid; "
+                f"assignment: {self.assignment}")
+
+
+# Label Studio's stylesheet strips list numbers and bullets, draws tables without borders and gives
+# headings the body's line height (a two-line <h1> overlaps). Its instructions sanitiser drops `style`
+# attributes but keeps <style> elements and classes, so the guidelines come with a stylesheet scoped
+# to their own wrapper (measured in the labeling view of Label Studio 1.23.2).
+INSTRUCTION_CLASS = "newsner-guidelines"
+INSTRUCTION_CSS = " ".join(f".{INSTRUCTION_CLASS} {rule}" for rule in (
+    "h1, .{0} h2, .{0} h3 {{ line-height: 1.25; margin: 0.9em 0 0.4em; font-weight: 600; }}",
+    "h1 {{ font-size: 1.6em; }}",
+    "h2 {{ font-size: 1.3em; }}",
+    "p {{ margin: 0.5em 0; }}",
+    "ol {{ list-style: decimal outside; padding-left: 1.8em; margin: 0.5em 0; }}",
+    "ul {{ list-style: disc outside; padding-left: 1.8em; margin: 0.5em 0; }}",
+    "li {{ display: list-item; margin: 0.25em 0; }}",
+    "table {{ border-collapse: collapse; margin: 0.6em 0; }}",
+    "th, .{0} td {{ border: 1px solid #8a8a8a; padding: 4px 8px; text-align: left; vertical-align: top; }}",
+)).format(INSTRUCTION_CLASS)
 
 
 def guidelines_html(path: Path) -> str:
     """The annotators' guidelines (Markdown, tables included) as HTML for the project instructions.
 
-    Raw HTML in the Markdown is escaped, not passed through.
+    Raw HTML in the Markdown is escaped, not passed through. The HTML carries a stylesheet scoped to
+    its wrapper so that numbered rules, bullets, table borders and headings read as written.
     """
     from markdown_it import MarkdownIt
 
     if not path.is_file():
         return ""
-    return MarkdownIt("commonmark", {"html": False}).enable("table").render(path.read_text(encoding="utf-8"))
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(path.read_text(encoding="utf-8"))
+    return f'<style>{INSTRUCTION_CSS}</style>\n<div class="{INSTRUCTION_CLASS}">\n{body}</div>\n'
 
 
-def find_project(connection: Connection, title: str) -> Any | None:
-    """The project titled `title`, or None."""
+def project_title(base: str, annotator: str) -> str:
+    """The title of an annotator's project: `<project> / <pseudonym>`."""
+    return f"{base} / {annotator}"
+
+
+def annotator_projects(connection: Connection, base: str) -> dict[str, Any]:
+    """annotator pseudonym -> their project (the oldest one, should a title be doubled)."""
     projects = connection.call("list projects", lambda: list(connection.client.projects.list(page_size=100)))
-    matches = [p for p in projects if p.title == title]
-    return min(matches, key=lambda p: p.id) if matches else None
+    prefix = project_title(base, PREFIX)
+    found: dict[str, Any] = {}
+    for project in sorted(projects, key=lambda p: p.id):
+        if project.title.startswith(prefix):
+            found.setdefault(project.title[len(project_title(base, "")):], project)
+    return found
 
 
-def ensure_project(connection: Connection, settings: Settings, guidelines: Path | None = None) -> tuple[int, bool]:
-    """Create the project or update its config and instructions; return (id, created)."""
-    title = settings.studio["project"]
-    options = {
+def project_options(settings: Settings, annotator: str, guidelines: Path | None) -> dict[str, Any]:
+    return {
         "label_config": label_config(settings),
+        "description": (f"Sentences assigned to {annotator}. Open only your own project: "
+                        f"other annotators' projects are theirs, and edits there are not credited to you."),
         "expert_instruction": guidelines_html(guidelines) if guidelines else "",
         "show_instruction": bool(guidelines and guidelines.is_file()),
-        "maximum_annotations": settings.studio["annotators_per_task"],
+        "maximum_annotations": 1,
         "overlap_cohort_percentage": 100,
         "show_skip_button": True,
+        "show_collab_predictions": True,
     }
-    project = find_project(connection, title)
-    if project is None:
-        project = connection.call("create the project", connection.client.projects.create, title=title, **options)
+
+
+def ensure_project(connection: Connection, settings: Settings, annotator: str, existing: Any | None,
+                   guidelines: Path | None = None) -> tuple[int, bool]:
+    """Create the annotator's project or update its config and instructions; return (id, created)."""
+    from newsner.errors import ConfigError
+
+    title = project_title(settings.studio["project"], annotator)
+    if len(title) > TITLE_MAX:
+        raise ConfigError(f"[studio] project {settings.studio['project']!r} is too long: the annotator projects' "
+                          f"titles ({title!r}) must fit Label Studio's {TITLE_MAX} characters")
+    options = project_options(settings, annotator, guidelines)
+    if existing is None:
+        project = connection.call("create a project", connection.client.projects.create, title=title, **options)
         return project.id, True
-    connection.call("update the project", connection.client.projects.update, project.id, **options)
-    return project.id, False
+    connection.call("update a project", connection.client.projects.update, existing.id, **options)
+    return existing.id, False
+
 
 
 def known_sentence_ids(connection: Connection, project_id: int) -> dict[str, list[int]]:
@@ -83,43 +135,51 @@ def known_sentence_ids(connection: Connection, project_id: int) -> dict[str, lis
 
 
 def push_tasks(connection: Connection, settings: Settings, tasks: Iterable[dict[str, Any]], *,
-               guidelines: Path | None = None, batch_size: int | None = None,
-               on_batch: Any = None) -> PushReport:
-    """Import the tasks whose `data.sentence_id` is not in the project yet, in batches.
+               guidelines: Path | None = None, batch_size: int | None = None) -> PushReport:
+    """Assign the tasks to the annotator pool and import each annotator's new tasks into their project.
 
-    Idempotent: the project's sentence ids are listed first, and again before a batch is retried,
-    so a re-run or a retried request never creates a duplicate.
+    Idempotent: each project's sentence ids are listed first, and again before a batch is retried,
+    so a re-run or a retried request never creates a duplicate. The assignment is extended, never
+    changed (`annotation/assignments.jsonl`).
     """
+    from newsner.assign import assign, by_annotator, read_assignments, write_assignments
+    from newsner.pseudonyms import read_pool
     from newsner.validate import record_problems
 
     report = PushReport()
     labels = set(settings.entities)
-    valid = []
+    valid: dict[str, dict[str, Any]] = {}
     for number, task in enumerate(tasks, start=1):
         problems = record_problems("task", task, labels)
         if problems:
             report.invalid.append(f"task {number}: " + "; ".join(problems))
         else:
-            valid.append(task)
-    report.project_id, report.created = ensure_project(connection, settings, guidelines)
-    known = known_sentence_ids(connection, report.project_id)
-    todo = []
-    seen = set(known)
-    for task in valid:
-        sentence_id = task["data"]["sentence_id"]
-        if sentence_id in seen:
-            report.already += 1
-        else:
-            seen.add(sentence_id)
-            todo.append(task)
+            valid.setdefault(task["data"]["sentence_id"], task)
+    pool = read_pool(settings.root)
+    if pool is None or not pool.annotators:
+        raise StudioError("no annotators yet: add them with `newsner studio add-annotator EMAIL...`, then push again")
+    assignments, assigned = assign(valid, pool.annotators, settings.studio["annotators_per_task"],
+                                   read_assignments(settings.root), seed=settings.dataset["name"])
+    write_assignments(settings.root, assignments)
+    report.assignment = assigned.summary()
+    existing = annotator_projects(connection, settings.studio["project"])
     size = batch_size or settings.studio["batch_size"]
-    for start in range(0, len(todo), size):
-        batch = todo[start : start + size]
-        _import_batch(connection, report.project_id, batch)
-        report.new += len(batch)
-        report.batches += 1
-        if on_batch:
-            on_batch(len(batch))
+    for annotator, sentence_ids in sorted(by_annotator(assignments).items()):
+        project_id, created = ensure_project(connection, settings, annotator, existing.get(annotator), guidelines)
+        report.projects[annotator] = project_id
+        report.created += created
+        known = known_sentence_ids(connection, project_id)
+        todo = [valid[sid] for sid in sentence_ids if sid in valid and sid not in known]
+        report.already += sum(sid in known for sid in sentence_ids)
+        for start in range(0, len(todo), size):
+            batch = todo[start : start + size]
+            _import_batch(connection, project_id, batch)
+            report.new += len(batch)
+            report.batches += 1
+        versions = [p["model_version"] for task in todo for p in task["predictions"] if p.get("model_version")]
+        if versions:  # the project's current model: what the label stream pre-labels with
+            connection.call("set the project's model version", connection.client.projects.update, project_id,
+                            model_version=versions[-1])
     return report
 
 

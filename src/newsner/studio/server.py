@@ -99,7 +99,7 @@ class LocalStudio:
         beside = Path(sys.executable).parent / "label-studio"
         executable = str(beside) if beside.exists() else shutil.which("label-studio")
         if executable is None:
-            raise StudioError("label-studio is not installed; install it with `pip install 'newsner[studio]'`")
+            raise StudioError("label-studio is not installed; install it with `newsner studio install`")
         with socket.socket() as probe:
             if probe.connect_ex((self.host, self.port)) == 0:
                 raise StudioError(
@@ -161,6 +161,14 @@ class LocalStudio:
         self.pid_path.unlink(missing_ok=True)
         return True
 
+    def login(self, email: str) -> dict[str, Any]:
+        """One annotator's login (address, e-mail, password), to hand over to that person alone."""
+        account = self.credentials()["annotators"].get(email)
+        if account is None:
+            raise StudioError(f"no annotator {email} in {self.credentials_path}; add them with "
+                              f"`newsner studio add-annotator {email}`")
+        return {"url": f"{self.url}/user/login/", "email": email, "password": account["password"]}
+
     def add_annotator(self, email: str) -> dict[str, Any]:
         """Create an annotator account by invite-link signup; store its password and token (0600)."""
         creds = self.credentials()
@@ -204,3 +212,31 @@ def signup_annotator(url: str, admin_token: str, email: str, password: str) -> d
         raise StudioError(f"signing up annotator {email} failed (the server did not log the new user in)")
     key = json.loads(request(user, "/api/current-user/token").read())
     return {"id": me["id"], "token": key.get("token") or key.get("detail")}
+
+
+def studio_requirement() -> str:
+    """The pinned Label Studio requirement of newsner's `studio` extra (e.g. `label-studio==1.23.2`)."""
+    from importlib.metadata import requires
+
+    for requirement in requires("newsner") or []:
+        spec, _, marker = requirement.partition(";")
+        if "extra" in marker and "studio" in marker and spec.strip().startswith("label-studio"):
+            return spec.strip()
+    raise StudioError("this newsner installation does not declare the studio extra; reinstall newsner")
+
+
+def install_server(timeout: float = 1800.0) -> str:
+    """Install the Label Studio server (the `studio` extra) into this Python environment; return the requirement.
+
+    Runs pip beside the running interpreter, so `newsner studio start` finds it.
+    """
+    requirement = studio_requirement()
+    command = [sys.executable, "-m", "pip", "install", "--quiet", requirement]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise StudioError(f"installing {requirement} took longer than {timeout:.0f} s; run: {' '.join(command)}") from None
+    if result.returncode != 0:
+        tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-5:])
+        raise StudioError(f"installing {requirement} failed (pip exit {result.returncode}):\n{tail}")
+    return requirement
