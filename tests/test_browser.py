@@ -176,3 +176,23 @@ def test_an_edit_of_someone_elses_annotation_is_held_and_left_out_of_agreement(p
     mine = [r for r in records if r["annotator"] == one]
     assert [len(r["spans"]) for r in mine] == [2], "annotator 1 was credited with annotator 2's edit"
     assert agreement_report(group_units(records), settings)["span_f1"]["exact"]["mean"] == 1.0
+
+
+def test_instructions_show_numbered_rules_bullets_borders_and_a_readable_heading(pair, browser):
+    from tests.conftest import ROOT
+
+    settings, [(email1, password1, one), _] = pair
+    push_tasks(connect(settings), settings, [task(S3, [])], guidelines=ROOT / "annotation" / "guidelines.md")
+    project1, _ = tasks_by_text(settings, one)
+    first = browser.annotator(email1, password1)
+    first.page.goto(f"{first.base}/projects/{project1}/data?labeling=1")  # Label All Tasks opens the instructions
+    first.page.wait_for_selector(".newsner-guidelines ol li", timeout=30_000)
+    first.shot("6-instructions")
+    style = first.page.evaluate("""() => {
+      const css = (sel, prop) => getComputedStyle(document.querySelector('.newsner-guidelines ' + sel))[prop];
+      const h1 = document.querySelector('.newsner-guidelines h1');
+      return {ol: css('ol', 'listStyleType'), ul: css('ul', 'listStyleType'), td: css('td', 'borderTopWidth'),
+              h1: parseFloat(getComputedStyle(h1).lineHeight) / parseFloat(getComputedStyle(h1).fontSize)};
+    }""")
+    assert (style["ol"], style["ul"], style["td"]) == ("decimal", "disc", "1px")
+    assert style["h1"] >= 1.1, "the heading's lines overlap"

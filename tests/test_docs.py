@@ -32,7 +32,8 @@ def test_cli_reference_is_current():
 def test_formats_examples_are_the_schema_examples():
     text = (ROOT / "docs" / "formats.md").read_text()
     sections = re.findall(r"^## (\S+)\n.*?```json\n(.*?)```", text, re.DOTALL | re.MULTILINE)
-    assert [name for name, _ in sections] == ["article", "sentence", "task", "annotation", "dataset-row", "config"]
+    assert [name for name, _ in sections] == ["article", "sentence", "task", "annotation", "dataset-row", "config",
+                                              "assignment", "annotators"]
     for name, body in sections:
         example = json.loads(body)
         assert example == json.loads((ROOT / "schemas" / "examples" / f"{name}.json").read_text())
@@ -88,7 +89,8 @@ def test_doc_studio_block_runs_as_written(tmp_path: Path, name: str, index: int,
     finally:
         subprocess.run([str(Path(sys.executable).parent / "newsner"), "studio", "stop"], cwd=project, env=_env(),
                        capture_output=True)
-    assert json.loads((project / "annotation" / "pull-report.json").read_text())["tasks"] == 34
+    report = json.loads((project / "annotation" / "pull-report.json").read_text())
+    assert report["tasks"] == 34 * 2  # every sentence in two annotators' projects
 
 
 def test_every_doc_has_runnable_or_reference_content():

@@ -19,6 +19,7 @@ import numpy as np
 
 from newsner.adjudicate import adjudicate
 from newsner.annotations import Unit
+from newsner.spancheck import check_records
 from newsner.config import Settings
 from newsner.tokens import iob2_tags, tokenizer_nlp
 
@@ -364,6 +365,7 @@ def agreement_report(records_units: list[Unit], settings: Settings,
     if settings.categories:
         report["categories"] = category_agreement(units, annotators)
     report["n_disagreements"], report["disagreements"] = disagreements(units)
+    report["guideline_checks"] = check_records(a for u in records_units for a in u.annotations.values())
     if tasks is not None:
         report["prelabel_quality"] = prelabel_quality(records_units, tasks, labels)
     return report

@@ -48,6 +48,16 @@ def agreement_markdown(report: dict[str, Any]) -> str:
                   f"({quality['sentences']} sentences):", "", "| label | precision | recall | F1 |", "|---|---|---|---|"]
         for label, row in [*quality["per_label"].items(), ("all (micro)", quality["micro"])]:
             lines.append(f"| {label} | {_fmt(row['precision'])} | {_fmt(row['recall'])} | {_fmt(row['f1'])} |")
+    checks = report.get("guideline_checks")
+    if checks is not None:
+        lines += ["", f"Spans that break a mechanical guideline rule: **{checks['n_spans']}** (listed in "
+                  f"`agreement.json` → `guideline_checks`; not rewritten, the adjudicator decides)."]
+        if checks["per_annotator"]:
+            codes = list(checks["checks"])
+            lines += ["", "| annotator | " + " | ".join(checks["checks"][c] for c in codes) + " |",
+                      "|---|" + "---|" * len(codes)]
+            lines += [f"| {name} | " + " | ".join(str(found.get(c, 0)) for c in codes) + " |"
+                      for name, found in checks["per_annotator"].items()]
     lines += ["", f"{report['n_disagreements']} sentences with disagreements. {token['note']}", ""]
     return "\n".join(lines)
 

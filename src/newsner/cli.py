@@ -279,16 +279,9 @@ app.add_typer(studio_app, name="studio")
 
 
 def _local_studio(settings: Settings) -> Any:
-    from urllib.parse import urlparse
+    from newsner.studio.server import LocalStudio
 
-    from newsner.studio.client import is_local, studio_url
-    from newsner.studio.server import STATE_DIR, LocalStudio
-
-    url = studio_url(settings)
-    if not is_local(url):
-        fail(f"{url} is not a local address; `newsner studio` only manages a local Label Studio")
-    parsed = urlparse(url)
-    return LocalStudio(state_dir=settings.root / STATE_DIR, host=parsed.hostname or "127.0.0.1", port=parsed.port or 8080)
+    return LocalStudio.for_settings(settings)
 
 
 @studio_app.command("install")
@@ -348,14 +341,13 @@ def studio_add_annotator(
     emails: Annotated[list[str], typer.Argument(help="Annotators' e-mail addresses.")],
     config: ConfigOption = None,
 ) -> None:
-    """Create annotator accounts and add them to the annotator pool (annotation/annotators.json)."""
-    from newsner.pseudonyms import register
+    """Create annotator accounts (local studio) and add them to the annotator pool (annotation/annotators.json).
 
-    settings = settings_for(config)
-    studio = _local_studio(settings)
-    for email in emails:
-        studio.add_annotator(email)
-    names, added = register(settings.root, emails)
+    On a team server (LABEL_STUDIO_URL) the accounts must exist; they are added to the pool.
+    """
+    from newsner.studio.server import add_annotators
+
+    names, added = add_annotators(settings_for(config), emails)
     say(f"studio: {len(emails)} annotator account(s) ready ({len(added)} new in the pool: {', '.join(names)}); "
         f"`newsner push` assigns them sentences; hand each person their login with `newsner studio login EMAIL`")
 

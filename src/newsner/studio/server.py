@@ -36,6 +36,19 @@ class LocalStudio:
     host: str = "127.0.0.1"
     port: int = 8080
 
+    @classmethod
+    def for_settings(cls, settings: Any) -> LocalStudio:
+        """The local studio of a project (data in `<root>/.newsner/studio/`); refuses a remote URL."""
+        from urllib.parse import urlparse
+
+        from newsner.studio.client import is_local, studio_url
+
+        url = studio_url(settings)
+        if not is_local(url):
+            raise StudioError(f"{url} is not a local address; `newsner studio` only manages a local Label Studio")
+        parsed = urlparse(url)
+        return cls(state_dir=settings.root / STATE_DIR, host=parsed.hostname or "127.0.0.1", port=parsed.port or 8080)
+
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
@@ -240,3 +253,27 @@ def install_server(timeout: float = 1800.0) -> str:
         tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-5:])
         raise StudioError(f"installing {requirement} failed (pip exit {result.returncode}):\n{tail}")
     return requirement
+
+
+def add_annotators(settings: Any, emails: list[str]) -> tuple[list[str], list[str]]:
+    """Make sure each person has an account, then add them to the annotator pool.
+
+    On the local studio the accounts are created (invite-link signup); on a team server
+    (`LABEL_STUDIO_URL`) they must exist already. Returns (their pseudonyms, the ones new to the pool).
+    """
+    from newsner.pseudonyms import register
+    from newsner.studio.client import connect, is_local, studio_url
+
+    if is_local(studio_url(settings)):
+        studio = LocalStudio.for_settings(settings)
+        for email in emails:
+            studio.add_annotator(email)
+    else:
+        connection = connect(settings)
+        users = connection.call("list the users", connection.client.users.list)
+        known = {(u.email or "").strip().lower() for u in users}
+        missing = [e for e in emails if e.strip().lower() not in known]
+        if missing:
+            raise StudioError(f"no account on {connection.url} for {', '.join(missing)}; invite them in Label Studio "
+                              f"(Organization, Add People) and run this again")
+    return register(settings.root, emails)
