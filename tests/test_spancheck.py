@@ -49,7 +49,7 @@ def test_check_records_counts_per_annotator():
                                                                         {"start": 18, "end": 26, "label": "ORG"}]},
         {"sentence_id": "s1", "annotator": "b", "text": text, "spans": [{"start": 0, "end": 5, "label": "PER"}]},
     ]
-    found = check_records(records)
+    found = check_records((r["sentence_id"], r["annotator"], r["text"], r["spans"]) for r in records)
     assert found["n_spans"] == 2
     assert found["per_annotator"] == {"a": {"leading-the": 1, "possessive": 1}}
     assert [(c["text"], c["issues"]) for c in found["cases"]] == [("Putin’s", ["possessive"]), ("the CSTO", ["leading-the"])]

@@ -365,7 +365,8 @@ def agreement_report(records_units: list[Unit], settings: Settings,
     if settings.categories:
         report["categories"] = category_agreement(units, annotators)
     report["n_disagreements"], report["disagreements"] = disagreements(units)
-    report["guideline_checks"] = check_records(a for u in records_units for a in u.annotations.values())
+    report["guideline_checks"] = check_records((u.sentence_id, name, u.text, a["spans"])
+                                               for u in records_units for name, a in u.annotations.items())
     if tasks is not None:
         report["prelabel_quality"] = prelabel_quality(records_units, tasks, labels)
     return report

@@ -62,24 +62,25 @@ def span_issues(text: str, start: int, end: int) -> list[str]:
     return found
 
 
-def check_records(records: Iterable[dict[str, Any]], limit: int = 50) -> dict[str, Any]:
-    """Guideline issues of annotation records: counts per annotator and check, and the first `limit` cases.
+def check_records(items: Iterable[tuple[str, str, str, list[dict[str, Any]]]], limit: int = 50) -> dict[str, Any]:
+    """Guideline issues of annotations given as (sentence_id, annotator, text, spans).
 
-    Each case: sentence_id, annotator, span (start, end, label), its text and the check codes.
+    Returns counts per annotator and check, and the first `limit` cases (sentence_id, annotator, span,
+    its text and the check codes).
     """
     counts: dict[str, Counter] = {}
     cases: list[dict[str, Any]] = []
     total = 0
-    for record in records:
-        for span in record["spans"]:
-            issues = span_issues(record["text"], span["start"], span["end"])
+    for sentence_id, annotator, text, spans in items:
+        for span in spans:
+            issues = span_issues(text, span["start"], span["end"])
             if not issues:
                 continue
             total += 1
-            counts.setdefault(record["annotator"], Counter()).update(issues)
+            counts.setdefault(annotator, Counter()).update(issues)
             if len(cases) < limit:
-                cases.append({"sentence_id": record["sentence_id"], "annotator": record["annotator"],
-                              "start": span["start"], "end": span["end"], "label": span["label"],
-                              "text": record["text"][span["start"]:span["end"]], "issues": issues})
+                cases.append({"sentence_id": sentence_id, "annotator": annotator, "start": span["start"],
+                              "end": span["end"], "label": span["label"], "text": text[span["start"]:span["end"]],
+                              "issues": issues})
     return {"n_spans": total, "checks": dict(CHECKS),
             "per_annotator": {name: dict(sorted(c.items())) for name, c in sorted(counts.items())}, "cases": cases}

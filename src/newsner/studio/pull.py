@@ -291,7 +291,7 @@ def pull_annotations(connection: Connection, settings: Settings, out_dir: Path,
         if problems:
             raise StudioError(f"task {record['source']['task_id']}: " + "; ".join(problems))
     report.annotations = len(records)
-    report.guideline_checks = check_records(records)
+    report.guideline_checks = check_records((r["sentence_id"], r["annotator"], r["text"], r["spans"]) for r in records)
     path = out_dir / "annotations.jsonl"
     previous = {(r.get("sentence_id"), r.get("annotator")): r for _, r in read_jsonl(path)} if path.is_file() else {}
     earlier_annotators = {annotator for _, annotator in previous}
