@@ -14,8 +14,8 @@ import random
 import resource
 import time
 
-from newsner.annotations import Unit
 from newsner.agreement import agreement_report
+from newsner.annotations import Unit
 from newsner.config import settings_from_dict
 
 TEMPLATES = [

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from newsner.cli import app
-from newsner.pseudonyms import pseudonym, load_key, register
+from newsner.pseudonyms import load_key, pseudonym, register
 from newsner.segment import sentence_id
 from newsner.studio.client import connect
-from newsner.studio.push import annotator_projects, known_sentence_ids, push_tasks
 from newsner.studio.pull import pull_annotations
+from newsner.studio.push import annotator_projects, known_sentence_ids, push_tasks
 from newsner.studio.server import LocalStudio
 from tests.studio_server import _free_port, annotate, copy_template
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from array import array
 import warnings
+from array import array
 from collections import Counter
 from typing import Any
 
@@ -19,8 +19,8 @@ import numpy as np
 
 from newsner.adjudicate import adjudicate
 from newsner.annotations import Unit
-from newsner.spancheck import check_records
 from newsner.config import Settings
+from newsner.spancheck import check_records
 from newsner.tokens import iob2_tags, tokenizer_nlp
 
 Span = tuple[int, int, str]

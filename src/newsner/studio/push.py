@@ -16,8 +16,8 @@ from typing import Any
 
 from newsner.config import Settings
 from newsner.errors import StudioAuthError, StudioError
-from newsner.pseudonyms import PREFIX
 from newsner.labelconfig import label_config
+from newsner.pseudonyms import PREFIX
 from newsner.studio.client import Connection
 
 TITLE_MAX = 50  # Label Studio's limit on project titles
