@@ -113,3 +113,86 @@ def test_push_to_hub_dry_run_and_missing_token(published: Path, monkeypatch):
 
     with pytest.raises(PublishError, match="set HF_TOKEN"):
         push_to_hub(published, "org/kz-news-ner")
+
+
+def _load(path: Path, config: str | None, cache: Path):
+    from datasets import load_dataset
+
+    return load_dataset(str(path), config, cache_dir=str(cache))
+
+
+def test_rebuild_and_reload_in_one_process_sees_the_new_rows(tmp_path: Path):
+    """datasets names a local folder's cache after the card's YAML: a rebuild must change it."""
+    out, cache = tmp_path / "ds", tmp_path / "cache"
+    publish(make_units(30), SETTINGS, out)
+    first = _load(out, "annotations", cache)
+    publish(make_units(31), SETTINGS, out)
+    second = _load(out, "annotations", cache)
+    assert sum(map(len, second.values())) == sum(map(len, first.values())) + 7
+    # same row counts, one label changed: the reload must still see it
+    units = make_units(31)
+    unit = units[0]
+    for record in unit.annotations.values():
+        record["spans"] = [dict(s, label="ORG") if s["label"] == "LOC" else s for s in record["spans"]]
+    publish(units, SETTINGS, out)
+    third = _load(out, None, cache)
+    split = next(s for s in third if unit.sentence_id in third[s]["id"])
+    row = third[split][third[split]["id"].index(unit.sentence_id)]
+    assert {"start": 21, "end": 27, "label": "ORG"} in row["spans"]
+    assert row["ner_tags"][4] == 3  # B-ORG
+
+
+def test_loading_emits_no_warning_from_the_card(published: Path, tmp_path: Path):
+    import logging
+    import warnings
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("datasets")
+    logger.addHandler(handler)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            _load(published, None, tmp_path / "cache")
+            _load(published, "annotations", tmp_path / "cache")
+    finally:
+        logger.removeHandler(handler)
+    assert [r.getMessage() for r in records if r.levelno >= logging.WARNING] == []
+
+
+def test_card_yaml_states_exactly_what_was_written(published: Path):
+    import pyarrow.parquet as pq
+    from datasets import Features
+    from datasets.info import DatasetInfosDict
+    from huggingface_hub import DatasetCard
+
+    card = DatasetCard.load(published / "README.md")
+    infos = DatasetInfosDict.from_dataset_card_data(card.data)
+    for config, folder in (("default", "data"), ("annotations", "data/annotations")):
+        for split in ("train", "test"):
+            [path] = (published / folder).glob(f"{split}-*.parquet")
+            written = Features.from_arrow_schema(pq.read_schema(path))
+            assert infos[config].features == written, f"{config}: card features drifted from the parquet"
+            assert infos[config].splits[split].num_examples == pq.ParquetFile(path).metadata.num_rows
+
+
+def test_published_files_get_the_usual_permissions(tmp_path: Path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        publish(make_units(30), SETTINGS, tmp_path / "perm")
+    finally:
+        os.umask(old)
+    modes = {str(p.relative_to(tmp_path / "perm")): stat.S_IMODE(p.stat().st_mode)
+             for p in (tmp_path / "perm").rglob("*") if p.is_file()}
+    assert {"agreement.json", "agreement.md", "README.md"} <= set(modes)
+    assert {name: mode for name, mode in modes.items() if mode != 0o644} == {}
+
+
+def test_card_shows_its_plots(published: Path):
+    card = (published / "README.md").read_text()
+    for image in ("f1_per_label.png", "annotator_pairs.png", "label_confusion.png"):
+        assert f"]({image})" in card and (published / image).is_file()

@@ -20,38 +20,41 @@ def _size_category(n: int) -> str:
 
 
 def _yaml(settings: Settings, report: Any) -> str:
-    names = class_names(settings.entities)
+    """The card's YAML header, serialised by `datasets` itself from the features and files publish wrote.
+
+    Each config states its splits' rows and bytes, and carries the sha256 of its parquet files in its
+    `description`: `datasets` names the cache of a local folder after the card's YAML (not the files),
+    so a rebuilt dataset must change the YAML to be reloaded rather than served from the old cache.
+    """
+    from datasets import DatasetInfo, SplitInfo
+    from datasets.info import DatasetInfosDict
+    from datasets.splits import SplitDict
+    from huggingface_hub import DatasetCardData
+
     name = settings.dataset["name"]
-    lines = [
-        "---",
-        f"pretty_name: {json.dumps(settings.dataset.get('pretty_name', name))}",
-        f"license: {settings.dataset['license']}",
-        "language:", f"- {settings.dataset['language']}",
-        "task_categories:", "- token-classification",
-        "task_ids:", "- named-entity-recognition",
-        "annotations_creators:", "- expert-generated", "- machine-generated",
-        "size_categories:", f"- {_size_category(sum(report.rows.values()))}",
-        "configs:",
-        "- config_name: default", "  default: true", "  data_files:",
-        "  - split: train", "    path: data/train-*.parquet", "  - split: test", "    path: data/test-*.parquet",
-        "- config_name: annotations", "  data_files:",
-        "  - split: train", "    path: data/annotations/train-*.parquet",
-        "  - split: test", "    path: data/annotations/test-*.parquet",
-        "dataset_info:", "- config_name: default", "  features:",
-        "  - name: id", "    dtype: string", "  - name: article_id", "    dtype: string",
-        "  - name: text", "    dtype: string", "  - name: tokens", "    list: string",
-        "  - name: ner_tags", "    list:", "      class_label:", "        names:",
-    ]
-    lines += [f"          '{i}': {n}" for i, n in enumerate(names)]
-    lines += ["  - name: spans", "    list:", "    - name: start", "      dtype: int32", "    - name: end",
-              "      dtype: int32", "    - name: label", "      dtype: string"]
-    if settings.categories:
-        lines += ["  - name: category", "    dtype:", "      class_label:", "        names:"]
-        lines += [f"          '{i}': {json.dumps(c)}" for i, c in enumerate(settings.categories)]
-    lines += ["  - name: n_annotators", "    dtype: int32", "  - name: agreement", "    dtype: float64",
-              "  splits:", "  - name: train", f"    num_examples: {report.rows['train']}",
-              "  - name: test", f"    num_examples: {report.rows['test']}", "---", ""]
-    return "\n".join(lines)
+    infos, configs = {}, []
+    for config_name, files in report.configs.items():
+        splits = SplitDict(dataset_name=name)
+        for split in ("train", "test"):
+            splits.add(SplitInfo(name=split, num_bytes=files.num_bytes.get(split, 0),
+                                 num_examples=files.num_examples.get(split, 0), dataset_name=name))
+        infos[config_name] = DatasetInfo(features=files.features, splits=splits, config_name=config_name,
+                                         download_size=files.download_size,
+                                         dataset_size=sum(files.num_bytes.values()))
+        config: dict[str, Any] = {"config_name": config_name}
+        if config_name == "default":
+            config["default"] = True
+        config["data_files"] = [{"split": split, "path": f"{files.folder}/{split}-*.parquet"}
+                                for split in ("train", "test")]
+        config["description"] = f"{config_name}; parquet sha256 {files.fingerprint}"
+        configs.append(config)
+    card = DatasetCardData(
+        pretty_name=settings.dataset.get("pretty_name", name), license=settings.dataset["license"],
+        language=[settings.dataset["language"]], task_categories=["token-classification"],
+        task_ids=["named-entity-recognition"], annotations_creators=["expert-generated", "machine-generated"],
+        size_categories=[_size_category(sum(report.rows.values()))], configs=configs)
+    DatasetInfosDict(infos).to_dataset_card_data(card)
+    return f"---\n{card.to_yaml()}\n---\n"
 
 
 def dataset_card(settings: Settings, report: Any, agreement: dict[str, Any], tasks: list[dict[str, Any]] | None,
@@ -97,7 +100,10 @@ def dataset_card(settings: Settings, report: Any, agreement: dict[str, Any], tas
         body.append(f"| {split} | {report.rows[split]} | "
                     + " | ".join(str(report.labels[split][e]) for e in settings.entities) + " |")
     body += ["", "## Agreement", "", agreement_markdown(agreement),
-             "Plots: `f1_per_label.png`, `annotator_pairs.png`, `label_confusion.png`; all figures in `agreement.json`.",
+             "![Span F1 per label (exact and overlap, 95% CI)](f1_per_label.png)", "",
+             "![Exact span F1 for each annotator pair](annotator_pairs.png)", "",
+             "![Label confusion between annotators](label_confusion.png)", "",
+             "All figures are in `agreement.json`.",
              "", "## How to load", "", "```python", "from datasets import load_dataset",
              f'ds = load_dataset("path/to/{name}")            # train and test',
              'names = ds["train"].features["ner_tags"].feature.names',

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -65,35 +66,45 @@ def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> int:
             writer.write(record)
             count += 1
         return count
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     count = 0
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            writer = jsonlines.Writer(handle, dumps=_dumps)
-            for record in records:
-                writer.write(record)
-                count += 1
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path) as handle:
+        writer = jsonlines.Writer(handle, dumps=_dumps)
+        for record in records:
+            writer.write(record)
+            count += 1
     return count
 
 
-def write_text(path: str | Path, text: str) -> None:
-    """Write a text file atomically with `\\n` line endings."""
+@contextlib.contextmanager
+def atomic_open(path: str | Path) -> Iterator[Any]:
+    """A text handle whose content replaces `path` only when the block ends without an error.
+
+    The file gets the usual permissions (0666 less the umask, like `open`), not the temporary
+    file's private 0600; `\n` line endings, UTF-8.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+            yield handle
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write a text file atomically with `\n` line endings and the usual permissions."""
+    with atomic_open(path) as handle:
+        handle.write(text)
 
 
 def write_json(path: str | Path, data: Any) -> None:

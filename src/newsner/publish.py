@@ -24,12 +24,25 @@ BATCH_ROWS = 5000
 
 
 @dataclass
+class ConfigFiles:
+    """What publish wrote for one dataset config: its features, and per split the rows and bytes."""
+
+    features: Any
+    folder: str  # under data/
+    num_examples: dict[str, int] = field(default_factory=dict)
+    num_bytes: dict[str, int] = field(default_factory=dict)  # uncompressed (arrow) size, as datasets reports it
+    download_size: int = 0  # parquet bytes on disk
+    fingerprint: str = ""  # sha256 of the config's parquet files
+
+
+@dataclass
 class PublishReport:
     rows: Counter = field(default_factory=Counter)
     how: Counter = field(default_factory=Counter)
     misaligned: int = 0
     labels: dict[str, Counter] = field(default_factory=lambda: {s: Counter() for s in SPLITS})
     files: list[str] = field(default_factory=list)
+    configs: dict[str, ConfigFiles] = field(default_factory=dict)
 
     def summary(self) -> str:
         return (f"train {self.rows['train']} / test {self.rows['test']} sentences; adjudicated: "
@@ -165,6 +178,23 @@ def _write_parquet(rows: Iterator[tuple[str, dict[str, Any]]], schemas: dict[str
             writer.close()
 
 
+def _measure(config: ConfigFiles, root: Path) -> None:
+    """Rows, bytes and a content fingerprint of one config's parquet files (what the card's YAML states)."""
+    import pyarrow.parquet as pq
+
+    digest = hashlib.sha256()
+    for split in SPLITS:
+        for path in sorted((root / config.folder).glob(f"{split}-*.parquet")):
+            metadata = pq.ParquetFile(path).metadata
+            config.num_examples[split] = config.num_examples.get(split, 0) + metadata.num_rows
+            config.num_bytes[split] = config.num_bytes.get(split, 0) + sum(
+                metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+            config.download_size += path.stat().st_size
+            with path.open("rb") as handle:
+                digest.update(f"{split}/{path.name} ".encode() + hashlib.file_digest(handle, "sha256").digest())
+    config.fingerprint = digest.hexdigest()
+
+
 def publish(units: list[Unit], settings: Settings, out_dir: Path, *, tasks: list[dict[str, Any]] | None = None,
             sentences: list[dict[str, Any]] | None = None, inputs: dict[str, Path] | None = None,
             pull_report: dict[str, Any] | None = None) -> PublishReport:
@@ -184,9 +214,13 @@ def publish(units: list[Unit], settings: Settings, out_dir: Path, *, tasks: list
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    main, layer = _features(settings).arrow_schema, _annotation_features().arrow_schema
-    schemas = {s: main for s in SPLITS} | {f"annotations/{s}": layer for s in SPLITS}
+    report.configs = {"default": ConfigFiles(_features(settings), "data"),
+                      "annotations": ConfigFiles(_annotation_features(), "data/annotations")}
+    schemas = {f"{c.folder}/{s}"[len("data/"):]: c.features.arrow_schema
+               for c in report.configs.values() for s in SPLITS}
     _write_parquet(iter_rows(units, settings, split_of, report), schemas, tmp)
+    for config in report.configs.values():
+        _measure(config, tmp)
     agreement = agreement_report(units, settings, tasks)
     write_agreement(agreement, tmp)
     provenance = {name: _sha256(path) for name, path in sorted((inputs or {}).items())}
