@@ -73,3 +73,37 @@ def test_seed_article_sentences(seed_sentences):
 def test_split_is_deterministic(seed_sentences):
     article, sentences = seed_sentences
     assert split_article(article) == sentences
+
+
+def test_chunking_a_long_line_changes_no_boundary_on_ordinary_text(monkeypatch):
+    import newsner.segment as segment
+    from newsner.ingest import ingest
+    from tests.conftest import ROOT
+
+    [article], _ = ingest([ROOT / "corpus" / "raw"])
+    body = " ".join(article["text"][s:e].replace("\n", " ") for s, e in article["paragraphs"][1:])
+    text = " ".join([body] * (30_000 // len(body) + 1))
+    assert len(text) > 3 * segment.CHUNK_CHARS
+    chunked = segment.sentence_spans(text)
+    monkeypatch.setattr(segment, "CHUNK_CHARS", 10**9)
+    assert chunked == segment.sentence_spans(text)
+
+
+def test_an_unpunctuated_run_is_broken_at_safe_points_and_counted():
+    from newsner.segment import MAX_SENTENCE_CHARS, SplitReport, sentence_spans
+
+    words = "protesters gathered outside the akimat, police arrived later with vans and dogs; "
+    text = (words * 400).strip()
+    report = SplitReport()
+    spans = sentence_spans(text, report=report, where="article x")
+    assert report.long_runs == [f"article x at 0: {len(text)} characters"] and report.pieces == len(spans)
+    assert all(e - s <= MAX_SENTENCE_CHARS for s, e, _ in spans)
+    assert all(text[e - 1] == ";" for s, e, _ in spans[:-1]), "not broken at the nearest safe point"
+    assert "".join(text[s:e] for s, e, _ in spans).replace(" ", "") == text.replace(" ", ""), "text was lost"
+
+
+def test_a_token_longer_than_a_sentence_is_cut_hard():
+    from newsner.segment import MAX_SENTENCE_CHARS, sentence_spans
+
+    text = "x" * (2 * MAX_SENTENCE_CHARS + 5)
+    assert [(s, e) for s, e, _ in sentence_spans(text)] == [(0, 1000), (1000, 2000), (2000, 2005)]

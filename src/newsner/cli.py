@@ -115,15 +115,17 @@ def split(
 ) -> None:
     """Split articles into sentences (paragraph-aware, offsets into the article)."""
     from newsner.io import read_records, write_jsonl
-    from newsner.segment import split_articles
+    from newsner.segment import SplitReport, split_articles
     from newsner.validate import validate_file
 
     _, problems = validate_file(articles, schema="article")
     if problems:
         fail(f"{articles} has {len(problems)} invalid record(s):\n" + "\n".join(problems[:20]))
-    records = read_records(articles)
-    count = write_jsonl(output, split_articles(records))
-    say(f"split: {count} sentences from {len(records)} articles -> {output}")
+    report = SplitReport()
+    write_jsonl(output, split_articles(read_records(articles), report))
+    for run in report.long_runs[:20]:
+        say(f"long run: {run}")
+    say(f"split: {report.summary()} -> {output}")
 
 
 @app.command()

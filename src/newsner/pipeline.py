@@ -24,7 +24,7 @@ def run_pipeline(settings: Settings, *, with_studio: bool = False) -> Iterator[s
     from newsner.io import read_records, write_jsonl
     from newsner.prelabel import PrelabelReport, prelabel
     from newsner.publish import publish
-    from newsner.segment import split_articles
+    from newsner.segment import SplitReport, split_articles
     from newsner.validate import validate_paths
 
     root = settings.root
@@ -36,7 +36,9 @@ def run_pipeline(settings: Settings, *, with_studio: bool = False) -> Iterator[s
         raise InputError("ingest skipped inputs:\n" + "\n".join(ingest_report.skipped))
     write_jsonl(articles_path, articles)
     yield f"ingest: {ingest_report.summary()}"
-    yield f"split: {write_jsonl(sentences_path, split_articles(articles))} sentences"
+    split_report = SplitReport()
+    write_jsonl(sentences_path, split_articles(articles, split_report))
+    yield f"split: {split_report.summary()}"
     sentences = read_records(sentences_path)
     report = PrelabelReport()
     write_jsonl(tasks_path, prelabel(sentences, settings, report=report))

@@ -21,7 +21,7 @@ from itertools import groupby, islice
 from typing import Any
 
 from newsner.config import Settings
-from newsner.errors import ModelError, ValidationError
+from newsner.errors import InputError, ModelError, ValidationError
 from newsner.ingest import content_id
 from newsner.labelconfig import FROM_NAME, TO_NAME
 
@@ -270,7 +270,7 @@ def prelabel(sentences: Iterable[dict[str, Any]], settings: Settings, *, model: 
     n_process = n_process or settings.prelabel["n_process"]
     batch_size = batch_size or settings.prelabel["batch_size"]
     labels = set(settings.entities)
-    batches = _batches(sentences, batch_size, settings.prelabel["context"] == "paragraph")
+    batches = _batches(_within_limit(sentences), batch_size, settings.prelabel["context"] == "paragraph")
     for tasks, part in _run(batches, settings, model, scores, n_process):
         report.add(part)
         for task in tasks:
@@ -278,6 +278,17 @@ def prelabel(sentences: Iterable[dict[str, Any]], settings: Settings, *, model: 
             if problems:
                 raise ValidationError(f"task for sentence {task['data']['sentence_id']}: " + "; ".join(problems), problems)
             yield task
+
+
+def _within_limit(sentences: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    from newsner.segment import MAX_SENTENCE_CHARS
+
+    for sentence in sentences:
+        if len(sentence["text"]) > MAX_SENTENCE_CHARS:
+            raise InputError(
+                f"sentence {sentence.get('id')} is {len(sentence['text'])} characters long; a sentence is at most "
+                f"{MAX_SENTENCE_CHARS}: run `newsner split`, which breaks longer runs at the nearest safe point")
+        yield sentence
 
 
 def _run(batches: Iterator[list[dict[str, Any]]], settings: Settings, model: str | None, scores: str | None,

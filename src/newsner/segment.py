@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from newsner.ingest import content_id
@@ -27,7 +28,9 @@ from newsner.ingest import content_id
 _AFTER_TIME = re.compile(
     r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\b|"
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December)\b|"
-    r"(?:local time|[A-Z]{2,4}T|GMT|UTC)\b|\(\d{4} GMT\)"
+    r"(?:local time|[A-Z]{1,4}T|GMT|UTC)\b|\(\d{4} GMT\)|"
+    # "5 p.m. Moscow time", "9 a.m. Eastern Standard Time" (but not "Next time, ...")
+    r"(?!(?:Next|This|Last|Every|Each|Some|Any|No|That|The|One|At|By)\b)[A-Z][a-z]+ (?:[Ss]tandard |[Dd]aylight )?[Tt]ime\b"
 )
 _STARTERS = (
     "The|Then|He|She|It|They|We|I|You|But|And|This|That|These|Those|There|Their|His|Her|Its|Our|In|On|At|"
@@ -44,7 +47,10 @@ _ENDS_NONFINAL_ABBREV = re.compile(r"\b(?:approx|ca|vs|No|Nos|Art|Fig|pp?|Vol|es
 _LIST_MARKER = re.compile(r"^\s*(?:\d{1,3}|[a-z])[.)]\s*$")
 _LIST_START = re.compile(r"^[a-z][.)]\s")
 _CLOSING_ONLY = re.compile(r"^[\s\"'”’»)\]]+$")
-# boundaries to remove between two segments: name -> predicate(previous, current)
+# boundaries to remove between two segments: name -> predicate(previous, current); each rule needs at
+# most _VIEW characters of the end of `previous` and of the start of `current` (a longer piece is
+# never a bare list marker or a lone quote)
+_VIEW = 200
 MERGE_RULES = {
     "time_then_day": lambda prev, cur: bool(_ENDS_TIME.search(prev) and _AFTER_TIME.match(cur)),
     "abbreviation_then_number": lambda prev, cur: bool(_ENDS_NONFINAL_ABBREV.search(prev)) and cur[:1].isdigit(),
@@ -54,6 +60,82 @@ MERGE_RULES = {
     "bare_list_marker": lambda prev, cur: bool(_LIST_MARKER.match(prev)),
     "lone_closing_quote": lambda prev, cur: bool(_CLOSING_ONLY.match(cur)),
 }
+
+
+# A sentence is at most MAX_SENTENCE_CHARS long: a longer run (a scraped table, a page without full
+# stops) is broken at the nearest safe point before the limit, and counted.
+MAX_SENTENCE_CHARS = 1000
+# Lines longer than CHUNK_CHARS go to pySBD in pieces cut at unambiguous sentence ends (pySBD's cost
+# grows faster than the line length); shorter lines, which is every ordinary paragraph, go whole.
+CHUNK_CHARS = 4000
+# an unambiguous sentence end: a lower-case word of 3+ letters (not an abbreviation), end punctuation,
+# closing quotes, space, then a capitalised word
+_SAFE_END = re.compile(r"\b([a-z]{3,})[.!?][\"'”’)]*\s+(?=[\"“‘]?[A-Z][a-z])")
+_LOWER_ABBREVIATIONS = frozenset({"etc", "est", "inc", "ltd", "dept", "govt", "approx", "incl", "corp", "misc"})
+_BREAK_AT = (re.compile(r"[;:]\s+"), re.compile(r"[,–—]\s+"), re.compile(r"\s+"))
+
+
+@dataclass
+class SplitReport:
+    """What split had to do beyond finding boundaries."""
+
+    sentences: int = 0
+    articles: int = 0
+    runs: list[list[Any]] = field(default_factory=list)  # [where, start, end] of each over-long run
+    pieces: int = 0
+
+    @property
+    def long_runs(self) -> list[str]:
+        """Each over-long run as "<where> at <offset>: <n> characters"."""
+        return [f"{where} at {start}: {end - start} characters" for where, start, end in self.runs]
+
+    def add_run(self, text: str, where: str, start: int, end: int, pieces: int) -> None:
+        """Record a broken run; one that continues the previous run (only space between) extends it."""
+        self.pieces += pieces
+        if self.runs and self.runs[-1][0] == where and not text[self.runs[-1][2] : start].strip():
+            self.runs[-1][2] = end
+        else:
+            self.runs.append([where, start, end])
+
+    def summary(self) -> str:
+        extra = (f"; {len(self.long_runs)} runs longer than {MAX_SENTENCE_CHARS} characters broken into "
+                 f"{self.pieces} pieces at the nearest safe point" if self.long_runs else "")
+        return f"{self.sentences} sentences from {self.articles} articles{extra}"
+
+
+def _chunks(line: str) -> Iterator[tuple[int, int]]:
+    """`[start, end)` pieces of a long line, cut at unambiguous sentence ends (or, with none near, at a space)."""
+    start = 0
+    while len(line) - start > CHUNK_CHARS:
+        window_end = start + CHUNK_CHARS
+        cut = None
+        for match in _SAFE_END.finditer(line, start + CHUNK_CHARS // 2, window_end):
+            if match.group(1) not in _LOWER_ABBREVIATIONS:
+                cut = match.end()
+        if cut is None:  # no sentence end near: the run is over-long anyway, so any space will do
+            space = line.rfind(" ", start + 1, window_end)
+            cut = space + 1 if space > start else window_end
+        yield start, cut
+        start = cut
+    yield start, len(line)
+
+
+def _break_long(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Break `text[start:end]` into pieces of at most MAX_SENTENCE_CHARS, at the last safe point of each."""
+    pieces = []
+    while end - start > MAX_SENTENCE_CHARS:
+        limit = start + MAX_SENTENCE_CHARS
+        cut = None
+        for pattern in _BREAK_AT:
+            found = [m.end() for m in pattern.finditer(text, start + MAX_SENTENCE_CHARS // 2, limit)]
+            if found:
+                cut = found[-1]
+                break
+        cut = cut or limit
+        pieces.append(_trim(text, start, cut, 0)[:2])
+        start = cut
+    pieces.append(_trim(text, start, end, 0)[:2])
+    return [(s, e) for s, e in pieces if s < e]
 
 
 @functools.cache
@@ -106,7 +188,10 @@ def _repair(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     for start, end in out:
         if merged:
             prev_start, prev_end = merged[-1]
-            prev, current = text[prev_start:prev_end], text[start:end]
+            # the rules look at the end of the previous piece and the start of this one: bounded views
+            # keep merging linear when a long run grows piece by piece
+            prev = text[max(prev_start, prev_end - _VIEW) : prev_end]
+            current = text[start : min(end, start + _VIEW)]
             if any(rule(prev, current) for rule in MERGE_RULES.values()):
                 merged[-1] = (prev_start, end)
                 continue
@@ -135,12 +220,14 @@ def _paragraph_blocks(text: str) -> Iterator[tuple[int, int]]:
     yield pos, len(text)
 
 
-def sentence_spans(text: str, paragraphs: Iterable[tuple[int, int]] | None = None) -> list[tuple[int, int, int]]:
+def sentence_spans(text: str, paragraphs: Iterable[tuple[int, int]] | None = None,
+                   report: SplitReport | None = None, where: str = "text") -> list[tuple[int, int, int]]:
     """Return `(start, end, paragraph_index)` for every sentence of `text`.
 
     `paragraphs` are `[start, end)` ranges (as in an article record); without them, blank lines
-    separate paragraphs. Spans never cross a paragraph, hold no leading or trailing whitespace, and
-    `text[start:end]` is always the sentence.
+    separate paragraphs. Spans never cross a paragraph, hold no leading or trailing whitespace, are at
+    most MAX_SENTENCE_CHARS long (longer runs are broken and recorded in `report`), and
+    `text[start:end]` is always the sentence. The cost is linear in the length of the text.
 
     >>> [text[s:e] for s, e, _ in sentence_spans(text := "Hi Mr. Li. Bye.")]
     ['Hi Mr. Li.', 'Bye.']
@@ -153,9 +240,22 @@ def sentence_spans(text: str, paragraphs: Iterable[tuple[int, int]] | None = Non
             if not line.strip():
                 continue
             joined = line.replace("\n", " ")
-            spans = _align(joined, segmenter.segment(joined), l_start)
-            result.extend((s, e, index) for s, e in _repair(text, spans) if text[s:e].strip())
-    return [_trim(text, s, e, p) for s, e, p in result]
+            spans = []
+            for c_start, c_end in _chunks(joined):
+                chunk = joined[c_start:c_end]
+                spans += _align(chunk, segmenter.segment(chunk), l_start + c_start)
+            for s, e in _repair(text, spans):
+                if not text[s:e].strip():
+                    continue
+                s, e, _ = _trim(text, s, e, index)
+                if e - s <= MAX_SENTENCE_CHARS:
+                    result.append((s, e, index))
+                    continue
+                pieces = _break_long(text, s, e)
+                if report is not None:
+                    report.add_run(text, where, s, e, len(pieces))
+                result.extend((ps, pe, index) for ps, pe in pieces)
+    return result
 
 
 def _trim(text: str, start: int, end: int, paragraph: int) -> tuple[int, int, int]:
@@ -171,11 +271,12 @@ def sentence_id(article_id: str, start: int, text: str) -> str:
     return content_id(article_id, start, text)
 
 
-def split_article(article: dict[str, Any]) -> list[dict[str, Any]]:
-    """Sentence records (DESIGN §3) of one article record."""
+def split_article(article: dict[str, Any], report: SplitReport | None = None) -> list[dict[str, Any]]:
+    """Sentence records of one article record."""
     text = article["text"]
     sentences = []
-    for index, (start, end, paragraph) in enumerate(sentence_spans(text, [tuple(p) for p in article["paragraphs"]])):
+    spans = sentence_spans(text, [tuple(p) for p in article["paragraphs"]], report, where=f"article {article['id']}")
+    for index, (start, end, paragraph) in enumerate(spans):
         sentence_text = text[start:end]
         sentences.append({
             "id": sentence_id(article["id"], start, sentence_text),
@@ -186,10 +287,13 @@ def split_article(article: dict[str, Any]) -> list[dict[str, Any]]:
             "end": end,
             "paragraph": paragraph,
         })
+    if report is not None:
+        report.articles += 1
+        report.sentences += len(sentences)
     return sentences
 
 
-def split_articles(articles: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+def split_articles(articles: Iterable[dict[str, Any]], report: SplitReport | None = None) -> Iterator[dict[str, Any]]:
     """Sentence records of many articles, in article order (a generator: constant memory)."""
     for article in articles:
-        yield from split_article(article)
+        yield from split_article(article, report)
