@@ -4,6 +4,8 @@
 
 Pass rate uses tests/data/sentence_cases.jsonl (our own news cases). Throughput uses the seed
 article's paragraphs repeated N times. Prints ratios against each baseline.
+Scaling: split time per character of ONE paragraph (scraped bodies often arrive as one) of 10k, 100k
+and 1M characters, of news sentences and of an unpunctuated run; goal: 1M within 1.5x of 10k.
 """
 
 from __future__ import annotations
@@ -55,6 +57,19 @@ def main() -> None:
     print(f"throughput on {words} words:")
     for name, rate in rates.items():
         print(f"  {name:18s} {rate:10.0f} words/s   newsner/{name} = {rates['newsner'] / rate:.2f}x")
+
+    body = " ".join(article["text"][s:e].replace("\n", " ") for s, e in article["paragraphs"][1:])
+    run = "protesters gathered outside the akimat and police arrived later with vans "
+    print("one paragraph, time per character:")
+    for kind, unit in (("news sentences", body), ("unpunctuated run", run)):
+        per_char = {}
+        for size in (10_000, 100_000, 1_000_000):
+            text = (unit * (size // len(unit) + 1))[:size]
+            start = time.perf_counter()
+            sentence_spans(text)
+            per_char[size] = (time.perf_counter() - start) / size
+        print(f"  {kind:17s} " + "  ".join(f"{n:>9,}: {t * 1e6:5.2f} us" for n, t in per_char.items())
+              + f"   1M / 10k = {per_char[1_000_000] / per_char[10_000]:.2f}x (goal <= 1.5)")
 
 
 if __name__ == "__main__":
