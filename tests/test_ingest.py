@@ -101,10 +101,32 @@ def test_bad_jsonl_lines_are_reported_with_line_numbers(tmp_path: Path):
     ]
     assert articles[0]["source"] == f"{p}:1"
     assert report.skipped == [
-        f"{p}:2: not valid JSON (Expecting property name enclosed in double quotes, column 2)",
-        f"{p}:3: `text` is required and must be a non-empty string",
-        f"{p}:4: unknown key(s) ['author']; allowed: text, title, url, meta",
+        f"{p}:2: not valid JSON (Expecting property name enclosed in double quotes at column 2)",
+        f"{p}:3: [$] 'text' is required but missing",
+        f"{p}:4: [$] unknown key(s) 'author'; remove them (schemas reject unknown keys)",
     ]
+
+
+def test_jsonl_bodies_are_cleaned_like_text_files_and_the_removals_counted(tmp_path: Path):
+    """The contract: boilerplate lines go (and are counted); no title is taken from the body; no Markdown."""
+    path = tmp_path / "feed.jsonl"
+    body = ("Protests in *Almaty*\n\nProtests spread on Wednesday.\n\nLeave a Comment\n\n"
+            "Share on Twitter\n\nPolice detained dozens.")
+    path.write_text(json.dumps({"title": "Protests in Almaty", "text": body, "id": 17}) + "\n")
+    [article], report = ingest([path])
+    assert article["text"] == "Protests spread on Wednesday.\n\nPolice detained dozens."
+    assert article["title"] == "Protests in Almaty" and article["meta"] == {"source_id": 17}
+    assert dict(report.removed) == {"comment_prompt": 1, "share_prompt": 1, "repeated_headline": 1}
+    assert "boilerplate lines removed: comment_prompt 1, repeated_headline 1, share_prompt 1" in report.summary()
+
+
+def test_a_jsonl_body_that_is_only_boilerplate_is_listed_not_dropped(tmp_path: Path):
+    path = tmp_path / "feed.jsonl"
+    path.write_text(json.dumps({"text": "Leave a Comment"}) + "\n" + json.dumps({"text": "Tokayev spoke."}) + "\n")
+    articles, report = ingest([path])
+    assert [a["text"] for a in articles] == ["Tokayev spoke."]
+    assert report.skipped == [f"{path.as_posix()}:1: nothing left of `text` after removing boilerplate"]
+    assert report.removed["comment_prompt"] == 1
 
 
 def test_ids_are_stable_and_independent_of_file_order(tmp_path: Path):
@@ -170,3 +192,22 @@ def test_cli_stdout(project: Path, runner):
     assert result.exit_code == 0
     record = json.loads(result.stdout.splitlines()[0])
     assert record["text"] == "T\n\nTokayev spoke."
+
+
+def test_markdown_syntax_never_reaches_the_text(tmp_path: Path):
+    (tmp_path / "a.md").write_text(
+        "# Protests in *Almaty*\n\n"
+        "Police said:\n\n"
+        "- First point, with **bold** and _emphasis_\n"
+        "- Second point with `code` and ![a photo](p.jpg) an image\n\n"
+        "1. Numbered item\n"
+        "2) Another item\n\n"
+        "> A quoted line\n\n"
+        "An escaped \\*star\\* and a <span>tag</span> stay text.\n"
+    )
+    [article], _ = ingest([tmp_path])
+    paragraphs = [article["text"][s:e] for s, e in article["paragraphs"]]
+    assert paragraphs == ["Protests in Almaty", "Police said:", "First point, with bold and emphasis",
+                          "Second point with code and an image", "Numbered item", "Another item", "A quoted line",
+                          "An escaped *star* and a tag stay text."]
+    assert article["title"] == "Protests in Almaty"

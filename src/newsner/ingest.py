@@ -10,8 +10,14 @@ Layout of `.txt`/`.md` inputs (one article per file):
   ends with `,`, `;`, `-` or an opening bracket). Otherwise each line is its own paragraph, so a
   headline, subheading or byline is never glued to the following sentence.
 
-`.jsonl` inputs hold one article per line (`text` required; `title`, `url`, `meta` optional); the text
-is normalised but otherwise taken as is, and its paragraphs are the blank-line separated blocks.
+`.md` inputs are parsed as Markdown (CommonMark, markdown-it-py) and reduced to their plain text first:
+headings, paragraphs, list items and quotes become blocks without their markers; emphasis, links and
+code keep only their text; images and raw HTML are dropped. Then they are read like `.txt`.
+
+`.jsonl` inputs hold one article per line (schema `raw-article`: `text` required; `title`, `url`,
+`meta`, `id` optional). The body is cleaned exactly like a `.txt` body (normalised, boilerplate lines
+removed and counted), but no title is taken from it (the `title` key is metadata) and it is not read
+as Markdown. A bad line is skipped and listed with its line number; the others are kept.
 """
 
 from __future__ import annotations
@@ -119,12 +125,33 @@ class IngestReport:
         )
 
 
-def _md_line(line: str) -> str:
-    line = re.sub(r"^\s{0,3}#{1,6}\s+", "", line)
-    line = re.sub(r"^\s{0,3}>\s?", "", line)
-    line = re.sub(r"!\[[^\]]*\]\([^)]*\)", "", line)
-    line = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", line)
-    return re.sub(r"(\*\*|__)(.+?)\1", r"\2", line)
+def markdown_to_text(source: str) -> str:
+    """The plain text of a Markdown document: one block per heading, paragraph, list item or quote line.
+
+    Blocks are separated by blank lines; a soft line break stays a line break (the wrap rules decide).
+
+    >>> markdown_to_text("# Protests in *Almaty*\n\n- First **point**, [link](http://x)\n- Second")
+    'Protests in Almaty\n\nFirst point, link\n\nSecond'
+    """
+    from markdown_it import MarkdownIt
+
+    blocks = []
+    for token in MarkdownIt("commonmark").parse(source):
+        if token.type == "inline":
+            text = "".join(_INLINE_TEXT.get(child.type, lambda c: "")(child) for child in token.children or [])
+            if text.strip():
+                blocks.append(text)
+        elif token.type in ("fence", "code_block") and token.content.strip():
+            blocks.append(token.content.rstrip("\n"))
+    return "\n\n".join(blocks)
+
+
+_INLINE_TEXT = {
+    "text": lambda t: t.content,
+    "code_inline": lambda t: t.content,
+    "softbreak": lambda t: "\n",
+    "hardbreak": lambda t: "\n",
+}
 
 
 def _is_wrapped(lines: list[str]) -> bool:
@@ -156,12 +183,12 @@ def _blocks_to_paragraphs(blocks: list[list[str]]) -> list[str]:
 
 
 def build_article(text: str, *, source: str, title: str | None, removed: Counter, keep_title: bool,
-                  meta: dict[str, Any] | None = None, markdown: bool = False) -> dict[str, Any] | None:
+                  meta: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """Clean one article's text into an article record (None when nothing is left)."""
     text = normalise_text(text)
     blocks: list[list[str]] = [[]]
     for raw_line in text.split("\n"):
-        line = " ".join((_md_line(raw_line) if markdown else raw_line).split())
+        line = " ".join(raw_line.split())
         if not line:
             if blocks[-1]:
                 blocks.append([])
@@ -205,48 +232,36 @@ def _decode(path: Path, data: bytes) -> str:
 
 def _read_text_file(path: Path, source: str, report: IngestReport) -> list[dict[str, Any]]:
     text = _decode(path, path.read_bytes())
-    article = build_article(text, source=source, title=None, removed=report.removed, keep_title=True,
-                            markdown=path.suffix == ".md")
+    if path.suffix.lower() == ".md":
+        text = markdown_to_text(normalise_text(text))
+    article = build_article(text, source=source, title=None, removed=report.removed, keep_title=True)
     if article is None:
         raise InputError(f"{path}: nothing left after removing boilerplate")
     return [article]
 
 
-_JSONL_KEYS = {"text", "title", "url", "meta", "id"}
-
-
 def _read_jsonl_file(path: Path, source: str, report: IngestReport) -> list[dict[str, Any]]:
-    text = _decode(path, path.read_bytes())
+    from newsner.io import read_jsonl
+    from newsner.schemas import schema_errors
+
+    _decode(path, path.read_bytes())  # empty, binary and non-UTF-8 files are refused whole
     articles = []
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
+    for number, obj in read_jsonl(source, skipped=report.skipped):
         where = f"{source}:{number}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as err:
-            report.skipped.append(f"{where}: not valid JSON ({err.msg}, column {err.colno})")
-            continue
-        problem = None
-        if not isinstance(obj, dict):
-            problem = "expected a JSON object"
-        elif not isinstance(obj.get("text"), str) or not obj["text"].strip():
-            problem = "`text` is required and must be a non-empty string"
-        elif set(obj) - _JSONL_KEYS:
-            problem = f"unknown key(s) {sorted(set(obj) - _JSONL_KEYS)}; allowed: text, title, url, meta"
-        elif not isinstance(obj.get("title", ""), (str, type(None))) or not isinstance(obj.get("meta", {}), dict):
-            problem = "`title` must be a string and `meta` an object"
-        if problem:
-            report.skipped.append(f"{where}: {problem}")
+        problems = list(schema_errors("raw-article", obj))
+        if problems:
+            report.skipped.append(f"{where}: " + "; ".join(problems))
             continue
         meta = dict(obj.get("meta") or {})
         if obj.get("url"):
             meta["url"] = obj["url"]
+        if obj.get("id") is not None:
+            meta["source_id"] = obj["id"]
         title = normalise_text(obj["title"]).strip() if obj.get("title") else None
-        article = build_article(obj["text"], source=where, title=title, removed=Counter(), keep_title=False,
+        article = build_article(obj["text"], source=where, title=title, removed=report.removed, keep_title=False,
                                 meta=meta or None)
         if article is None:
-            report.skipped.append(f"{where}: `text` is empty after normalisation")
+            report.skipped.append(f"{where}: nothing left of `text` after removing boilerplate")
             continue
         articles.append(article)
     return articles

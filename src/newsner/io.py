@@ -19,10 +19,12 @@ from newsner.errors import InputError
 _dumps = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
 
 
-def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def read_jsonl(path: str | Path, *, skipped: list[str] | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield `(line_number, record)` for every non-blank line of a JSONL file.
 
-    Raises `InputError` naming `file:line` for a line that is not a JSON object.
+    A line that is not a JSON object raises `InputError` naming `file:line`; with `skipped`, the
+    message is appended there instead and reading goes on (nothing is dropped without a word).
+    A UTF-8 byte-order mark on the first line is ignored.
 
     >>> for line, record in read_jsonl("corpus/articles.jsonl"): ...
     """
@@ -35,17 +37,30 @@ def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
         raise InputError(f"{path}: cannot be read ({err.strerror})") from None
     with handle:
         for number, raw in enumerate(handle, start=1):
+            if number == 1:
+                raw = raw.removeprefix(b"\xef\xbb\xbf")
             if not raw.strip():
                 continue
             try:
-                record = json.loads(raw.decode("utf-8"))
-            except UnicodeDecodeError as err:
-                raise InputError(f"{path}:{number}: not UTF-8 (byte {err.start}); re-save the file as UTF-8") from None
-            except json.JSONDecodeError as err:
-                raise InputError(f"{path}:{number}: not valid JSON ({err.msg} at column {err.colno})") from None
-            if not isinstance(record, dict):
-                raise InputError(f"{path}:{number}: expected a JSON object, got {type(record).__name__}")
+                record = _parse_line(path, number, raw)
+            except InputError as err:
+                if skipped is None:
+                    raise
+                skipped.append(str(err))
+                continue
             yield number, record
+
+
+def _parse_line(path: Path, number: int, raw: bytes) -> dict[str, Any]:
+    try:
+        record = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise InputError(f"{path}:{number}: not UTF-8 (byte {err.start}); re-save the file as UTF-8") from None
+    except json.JSONDecodeError as err:
+        raise InputError(f"{path}:{number}: not valid JSON ({err.msg} at column {err.colno})") from None
+    if not isinstance(record, dict):
+        raise InputError(f"{path}:{number}: expected a JSON object, got {type(record).__name__}")
+    return record
 
 
 def read_records(path: str | Path) -> list[dict[str, Any]]:

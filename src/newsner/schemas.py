@@ -13,7 +13,8 @@ from jsonschema import Draft202012Validator
 
 from newsner.errors import NewsnerError
 
-SCHEMA_NAMES = ("article", "sentence", "task", "annotation", "dataset-row", "config", "assignment", "annotators")
+SCHEMA_NAMES = ("article", "sentence", "task", "annotation", "dataset-row", "config", "assignment", "annotators",
+                "raw-article")
 
 
 def schema_dir() -> Path:
