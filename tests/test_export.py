@@ -69,5 +69,5 @@ def test_export_cli_and_unknown_format(project: Path, runner, units):
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in Path("out").iterdir()) == ["test.conll", "train.conll"]
     bad = runner.invoke(app, ["export", "brat", "annotations.jsonl", "-o", "out"])
-    assert bad.exit_code == 1
-    assert "Error: unknown export format 'brat'; choose one of spacy, conll" in bad.output
+    assert bad.exit_code == 2  # a usage error: the kind is a typed choice
+    assert "Invalid value for 'kind'" in bad.output and "'brat' is not one of 'spacy', 'conll'" in bad.output

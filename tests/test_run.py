@@ -34,3 +34,30 @@ def test_run_builds_a_loadable_dataset(tmp_path: Path, runner, monkeypatch):
     assert ds["train"].features["ner_tags"].feature.names[:3] == ["O", "B-PER", "I-PER"]
     assert json.loads(Path("reports/agreement.json").read_text())["n_units"] == 34
     assert "Warning**: split by paragraph" in (tmp_path / "dist" / "kz-news-ner" / "README.md").read_text()
+
+
+def test_run_and_the_single_commands_write_the_same_bytes(tmp_path: Path, runner, monkeypatch):
+    def project(name: str) -> Path:
+        root = tmp_path / name
+        shutil.copytree(ROOT / "corpus" / "raw", root / "corpus" / "raw")
+        (root / "annotation").mkdir()
+        for file in ("annotations.jsonl", "pull-report.json"):
+            shutil.copy(ROOT / "annotation" / file, root / "annotation" / file)
+        shutil.copy(ROOT / "newsner.toml", root / "newsner.toml")
+        return root
+
+    chained, single = project("run"), project("single")
+    monkeypatch.chdir(chained)
+    assert runner.invoke(app, ["run"]).exit_code == 0
+    monkeypatch.chdir(single)
+    for command in (["ingest", "corpus/raw", "-o", "corpus/articles.jsonl"],
+                    ["split", "corpus/articles.jsonl", "-o", "corpus/sentences.jsonl"],
+                    ["prelabel", "corpus/sentences.jsonl", "-o", "annotation/tasks.jsonl"],
+                    ["agree", "annotation/annotations.jsonl", "-o", "reports", "--predictions", "annotation/tasks.jsonl"],
+                    ["publish", "annotation/annotations.jsonl", "-o", "dist/kz-news-ner"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 0, (command, result.output)
+    files = sorted(p.relative_to(chained) for p in chained.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(single) for p in single.rglob("*") if p.is_file())
+    assert len(files) > 15
+    assert [f for f in files if (chained / f).read_bytes() != (single / f).read_bytes()] == []

@@ -7,7 +7,9 @@ success and 1 with `Error: …` on bad input or a failed service, never with a t
 from __future__ import annotations
 
 import functools
+import os
 import sys
+from enum import Enum
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -28,6 +30,17 @@ app = typer.Typer(
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Scores(str, Enum):
+    greedy = "greedy"
+    none = "none"
+
+
+class ExportKind(str, Enum):
+    spacy = "spacy"
+    conll = "conll"
+
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="Settings file (default: ./newsner.toml).")]
 
 
@@ -57,6 +70,13 @@ def guarded(func: F) -> F:
             raise typer.Exit(1) from None
         except OSError as err:
             fail(f"{err.filename or ''}: {err.strerror or err}".lstrip(": "))
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as err:  # a bug: one line, not a traceback (NEWSNER_DEBUG=1 shows it)
+            if os.environ.get("NEWSNER_DEBUG"):
+                raise
+            fail(f"unexpected {type(err).__name__}: {err} (a bug in newsner: please report it with the command "
+                 f"you ran; NEWSNER_DEBUG=1 shows the traceback)")
 
     return wrapper  # type: ignore[return-value]
 
@@ -89,22 +109,14 @@ def ingest(
     Exit code 0 when every input was read; 1 when some inputs were skipped (each is listed; the good
     articles are still written).
     """
-    from newsner.ingest import ingest as run_ingest
-    from newsner.io import write_jsonl
-    from newsner.validate import record_problems
+    from newsner.steps import ingest_step
 
-    articles, report = run_ingest(raw_paths)
-    problems = [f"{a['source']}: {p}" for a in articles for p in record_problems("article", a)]
-    if problems:
-        fail("ingest produced invalid records (a bug; please report it):\n" + "\n".join(problems))
-    write_jsonl(output, articles)
-    for line in report.skipped:
-        say(f"skipped {line}")
-    for line in report.duplicates:
-        say(f"duplicate {line}")
+    written, report = ingest_step(raw_paths, output)
+    for line in [*(f"skipped {s}" for s in report.skipped), *(f"duplicate {d}" for d in report.duplicates)]:
+        say(line)
     say(f"ingest: {report.summary()} -> {output}")
     if report.skipped:
-        fail(f"{len(report.skipped)} input(s) skipped (listed above); the {len(articles)} good articles were written")
+        fail(f"{len(report.skipped)} input(s) skipped (listed above); the {written} good articles were written")
 
 
 @app.command()
@@ -114,15 +126,9 @@ def split(
     output: Annotated[str, typer.Option("-o", "--output", help="Sentences JSONL ('-' for stdout).")] = "corpus/sentences.jsonl",
 ) -> None:
     """Split articles into sentences (paragraph-aware, offsets into the article)."""
-    from newsner.io import read_records, write_jsonl
-    from newsner.segment import SplitReport, split_articles
-    from newsner.validate import validate_file
+    from newsner.steps import split_step
 
-    _, problems = validate_file(articles, schema="article")
-    if problems:
-        fail(f"{articles} has {len(problems)} invalid record(s):\n" + "\n".join(problems[:20]))
-    report = SplitReport()
-    write_jsonl(output, split_articles(read_records(articles), report))
+    report = split_step(articles, output)
     for run in report.long_runs[:20]:
         say(f"long run: {run}")
     say(f"split: {report.summary()} -> {output}")
@@ -136,27 +142,14 @@ def prelabel(
     model: Annotated[str | None, typer.Option("--model", help="spaCy pipeline name or path (default: [prelabel] model).")] = None,
     n_process: Annotated[int | None, typer.Option("--n-process", min=1, help="Worker processes.")] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", min=1, help="Sentences per batch.")] = None,
-    scores: Annotated[str | None, typer.Option("--scores", help="'greedy' (model probability per span) or 'none'.")] = None,
+    scores: Annotated[Scores | None, typer.Option("--scores", help="greedy: the model's probability per span; none: no scores.")] = None,
     config: ConfigOption = None,
 ) -> None:
     """Pre-label sentences with spaCy NER and write Label Studio tasks."""
-    from newsner.io import read_jsonl, write_jsonl
-    from newsner.prelabel import PrelabelReport
-    from newsner.prelabel import prelabel as run_prelabel
-    from newsner.progress import progress
-    from newsner.validate import validate_file
+    from newsner.steps import prelabel_step
 
-    settings = settings_for(config)
-    if scores not in (None, "greedy", "none"):
-        fail(f"--scores must be 'greedy' or 'none', not {scores!r}")
-    count, problems = validate_file(sentences, schema="sentence")
-    if problems:
-        fail(f"{sentences} has {len(problems)} invalid record(s):\n" + "\n".join(problems[:20]))
-    report = PrelabelReport()
-    records = (record for _, record in read_jsonl(sentences))
-    tasks = run_prelabel(progress(records, total=count, description="prelabel"), settings, model=model,
-                         n_process=n_process, batch_size=batch_size, scores=scores, report=report)
-    write_jsonl(output, tasks)
+    report = prelabel_step(sentences, output, settings_for(config), model=model, n_process=n_process,
+                           batch_size=batch_size, scores=scores.value if scores else None, show_progress=True)
     say(f"prelabel: {report.summary()} -> {output}")
 
 
@@ -192,16 +185,9 @@ def agree(
     config: ConfigOption = None,
 ) -> None:
     """Inter-annotator agreement: span F1, token kappa/alpha, categories, disagreements."""
-    from newsner.agreement import agreement_report
-    from newsner.agreement_output import write_agreement
-    from newsner.annotations import group_units, read_annotations
-    from newsner.io import read_records
+    from newsner.steps import agree_step
 
-    settings = settings_for(config)
-    units = group_units(read_annotations(annotations, settings))
-    tasks = read_records(predictions) if predictions else None
-    report = agreement_report(units, settings, tasks)
-    write_agreement(report, output, plots=plots)
+    report = agree_step(annotations, output, settings_for(config), predictions=predictions, plots=plots)
     exact = report["span_f1"]["exact"]["mean"]
     say(f"agree: {report['n_units']} units, {report['n_annotators']} annotators; exact span F1 "
         f"{'–' if exact is None else f'{exact:.3f}'}; {report['n_disagreements']} disagreements -> {output}/")
@@ -220,22 +206,12 @@ def publish(
     config: ConfigOption = None,
 ) -> None:
     """Adjudicate and write the Hugging Face dataset (parquet, card, agreement)."""
-    import json
-
-    from newsner.annotations import group_units, read_annotations
-    from newsner.io import read_records
-    from newsner.publish import publish as run_publish
     from newsner.publish import push_to_hub as upload
+    from newsner.steps import publish_step
 
     settings = settings_for(config)
     out = output or Path("dist") / settings.dataset["name"]
-    units = group_units(read_annotations(annotations, settings))
-    task_records = read_records(tasks) if tasks.is_file() else None
-    sentence_records = read_records(sentences) if sentences.is_file() else None
-    pull_report_path = annotations.parent / "pull-report.json"
-    pull_report = json.loads(pull_report_path.read_text()) if pull_report_path.is_file() else None
-    report = run_publish(units, settings, out, tasks=task_records, sentences=sentence_records, pull_report=pull_report,
-                         inputs={"annotations": annotations, "tasks": tasks, "sentences": sentences})
+    report = publish_step(annotations, out, settings, tasks=tasks, sentences=sentences)
     say(f"publish: {report.summary()} -> {out}")
     if push_to_hub:
         files = upload(out, push_to_hub, private=private, dry_run=dry_run)
@@ -245,22 +221,21 @@ def publish(
 @app.command("export")
 @guarded
 def export_command(
-    kind: Annotated[str, typer.Argument(help="Format: spacy (DocBin per split) or conll (CoNLL-2003 style).")],
+    kind: Annotated[ExportKind, typer.Argument(help="spacy (a DocBin per split) or conll (CoNLL-2003 style).")],
     annotations: Annotated[Path, typer.Argument(help="annotations.jsonl")] = Path("annotation/annotations.jsonl"),
     output: Annotated[Path, typer.Option("-o", "--output", help="Output folder.")] = Path("dist/export"),
     sentences: Annotated[Path, typer.Option("--sentences", help="sentences.jsonl (paragraph splits).")] = Path("corpus/sentences.jsonl"),
     config: ConfigOption = None,
 ) -> None:
     """Export the adjudicated train/test data (same split as `publish`) for spaCy or CoNLL tools."""
-    from newsner.annotations import group_units, read_annotations
     from newsner.export import export
     from newsner.io import read_records
+    from newsner.steps import read_units
 
     settings = settings_for(config)
-    units = group_units(read_annotations(annotations, settings))
-    paths, report = export(kind, units, settings, output,
+    paths, report = export(kind.value, read_units(annotations, settings), settings, output,
                            sentences=read_records(sentences) if sentences.is_file() else None)
-    say(f"export {kind}: {report.summary()} -> " + ", ".join(str(p) for p in paths))
+    say(f"export {kind.value}: {report.summary()} -> " + ", ".join(str(p) for p in paths))
 
 
 @app.command()

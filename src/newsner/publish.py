@@ -197,7 +197,7 @@ def _measure(config: ConfigFiles, root: Path) -> None:
 
 def publish(units: list[Unit], settings: Settings, out_dir: Path, *, tasks: list[dict[str, Any]] | None = None,
             sentences: list[dict[str, Any]] | None = None, inputs: dict[str, Path] | None = None,
-            pull_report: dict[str, Any] | None = None) -> PublishReport:
+            pull_report: dict[str, Any] | None = None, agreement: dict[str, Any] | None = None) -> PublishReport:
     """Write `out_dir` (parquet per split and config, agreement, card). Byte-identical for identical input.
 
     `pull_report` (the `pull-report.json` of the annotations) puts the Label Studio version and
@@ -221,7 +221,8 @@ def publish(units: list[Unit], settings: Settings, out_dir: Path, *, tasks: list
     _write_parquet(iter_rows(units, settings, split_of, report), schemas, tmp)
     for config in report.configs.values():
         _measure(config, tmp)
-    agreement = agreement_report(units, settings, tasks)
+    if agreement is None:  # `newsner run` passes the report it has just written
+        agreement = agreement_report(units, settings, tasks)
     write_agreement(agreement, tmp)
     provenance = {name: _sha256(path) for name, path in sorted((inputs or {}).items())}
     (tmp / "README.md").write_text(dataset_card(settings, report, agreement, tasks, provenance, pull_report), encoding="utf-8")

@@ -1,0 +1,120 @@
+"""The offline steps, each wired once: read and validate its input, run the library, write its output.
+
+The CLI commands and `newsner run` both call these, so a step behaves the same however it is started
+(spaCy's `evaluate_cli` → `evaluate` split: the CLI parses options and prints, nothing more).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from newsner.config import Settings
+from newsner.errors import ValidationError
+
+
+def check_input(path: Path, schema: str, settings: Settings | None = None) -> int:
+    """Validate a record file before a step reads it; return its record count.
+
+    Raises `ValidationError` listing the first problems with `file:line`.
+    """
+    from newsner.validate import validate_file
+
+    count, problems = validate_file(path, schema=schema, settings=settings)
+    if problems:
+        raise ValidationError(f"{path} has {len(problems)} invalid record(s):\n" + "\n".join(problems[:20]), problems)
+    return count
+
+
+def ingest_step(raw_paths: Iterable[str | Path], output: str | Path) -> tuple[int, Any]:
+    """Clean raw articles into `output`; return (articles written, IngestReport)."""
+    from newsner.ingest import ingest
+    from newsner.io import write_jsonl
+    from newsner.validate import record_problems
+
+    articles, report = ingest(raw_paths)
+    problems = [f"{a['source']}: {p}" for a in articles for p in record_problems("article", a)]
+    if problems:
+        raise ValidationError("ingest produced invalid records (a bug; please report it):\n" + "\n".join(problems),
+                              problems)
+    return write_jsonl(output, articles), report
+
+
+def split_step(articles: Path, output: str | Path) -> Any:
+    """Split validated article records into sentence records; return the SplitReport."""
+    from newsner.io import read_jsonl, write_jsonl
+    from newsner.segment import SplitReport, split_articles
+
+    check_input(articles, "article")
+    report = SplitReport()
+    write_jsonl(output, split_articles((record for _, record in read_jsonl(articles)), report))
+    return report
+
+
+def prelabel_step(sentences: Path, output: str | Path, settings: Settings, *, model: str | None = None,
+                  n_process: int | None = None, batch_size: int | None = None, scores: str | None = None,
+                  show_progress: bool = False) -> Any:
+    """Pre-label validated sentence records into Label Studio tasks; return the PrelabelReport."""
+    from newsner.io import read_jsonl, write_jsonl
+    from newsner.prelabel import PrelabelReport, prelabel
+    from newsner.progress import progress
+
+    count = check_input(sentences, "sentence")
+    report = PrelabelReport()
+    records = (record for _, record in read_jsonl(sentences))
+    if show_progress:
+        records = progress(records, total=count, description="prelabel")
+    write_jsonl(output, prelabel(records, settings, model=model, n_process=n_process, batch_size=batch_size,
+                                 scores=scores, report=report))
+    return report
+
+
+def read_units(annotations: Path, settings: Settings) -> list[Any]:
+    """The validated annotations, grouped into one unit per sentence."""
+    from newsner.annotations import group_units, read_annotations
+
+    return group_units(read_annotations(annotations, settings))
+
+
+def agree_step(annotations: Path, output: Path, settings: Settings, *, predictions: Path | None = None,
+               plots: bool = True, units: list[Any] | None = None) -> dict[str, Any]:
+    """Write the agreement report (json, md, plots) into `output`; return it."""
+    from newsner.agreement import agreement_report
+    from newsner.agreement_output import write_agreement
+    from newsner.io import read_records
+
+    units = units if units is not None else read_units(annotations, settings)
+    report = agreement_report(units, settings, read_records(predictions) if predictions else None)
+    write_agreement(report, output, plots=plots)
+    return report
+
+
+def publish_step(annotations: Path, output: Path, settings: Settings, *, tasks: Path, sentences: Path,
+                 units: list[Any] | None = None,
+                 agreement: dict[str, Any] | None = None) -> Any:
+    """Adjudicate and write the Hugging Face dataset into `output`; return the PublishReport.
+
+    `tasks` and `sentences` are read when they exist (pre-label quality, provenance, paragraph
+    groups); `pull-report.json` beside the annotations puts the Label Studio version into the card.
+    The card names each input by its path relative to the project, however the step was started.
+    """
+    from newsner.io import read_records
+    from newsner.publish import publish
+
+    units = units if units is not None else read_units(annotations, settings)
+    pull_report_path = annotations.parent / "pull-report.json"
+    return publish(units, settings, output,
+                   tasks=read_records(tasks) if tasks.is_file() else None,
+                   sentences=read_records(sentences) if sentences.is_file() else None,
+                   pull_report=json.loads(pull_report_path.read_text()) if pull_report_path.is_file() else None,
+                   inputs={_relative(path, settings.root): path for path in (annotations, tasks, sentences)},
+                   agreement=agreement)
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
