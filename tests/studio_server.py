@@ -8,7 +8,6 @@ tasks. Annotator accounts are created once, by invite-link signup.
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import uuid
@@ -109,5 +108,3 @@ def annotate(studio: LocalStudio, token: str, task_id: int, spans: list[dict], *
                                            lead_time=3.5)
     return annotation.dict() if hasattr(annotation, "dict") else dict(annotation)
 
-
-os.environ.setdefault("NEWSNER_TEST", "1")

@@ -96,3 +96,11 @@ def test_doc_studio_block_runs_as_written(tmp_path: Path, name: str, index: int,
 def test_every_doc_has_runnable_or_reference_content():
     assert OFFLINE and STUDIO
     assert {"index.md", "annotators.md", "ml-engineers.md", "maintainers.md", "formats.md", "cli.md"} <= {p.name for p in DOCS}
+
+
+def test_architecture_names_every_module_and_only_real_ones():
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    listed = set(re.findall(r"^\| `([\w/]+\.py)` \|", text, re.MULTILINE))
+    package = ROOT / "src" / "newsner"
+    modules = {p.relative_to(package).as_posix() for p in package.rglob("*.py") if p.name != "__init__.py"}
+    assert listed == modules, f"missing: {sorted(modules - listed)}; not a module: {sorted(listed - modules)}"

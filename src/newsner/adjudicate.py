@@ -1,4 +1,4 @@
-"""Adjudication (DESIGN §5), shared by `agree` (pre-label quality) and `publish`.
+"""Adjudication, shared by `agree` (pre-label quality) and `publish`.
 
 Rule: a `ground_truth` annotation wins (the latest one if several); otherwise a span is kept when
 more than half of the sentence's annotators marked exactly it (same start, end and label).

@@ -1,4 +1,4 @@
-"""Inter-annotator agreement (DESIGN §4): span F1, token κ/α, category agreement, disagreements.
+"""Inter-annotator agreement: span F1, token κ/α, category agreement, disagreements.
 
 Units are sentences with at least two distinct annotators. Span F1 is positive specific agreement
 (F1 = 2a / (2a + b + c)), micro-summed over the units both annotators of a pair annotated; a unit
@@ -348,7 +348,7 @@ def prelabel_quality(units: list[Unit], tasks: list[dict[str, Any]], labels: lis
 
 def agreement_report(records_units: list[Unit], settings: Settings,
                      tasks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """Everything `agree` reports, as the `agreement.json` mapping (DESIGN §8 keys)."""
+    """Everything `agree` reports, as the `agreement.json` mapping."""
     units = [u for u in records_units if len(u.annotations) >= 2]
     annotators = sorted({a for u in records_units for a in u.annotations})
     labels = settings.entities

@@ -1,4 +1,4 @@
-"""The `newsner` command line: a thin layer over the library (DESIGN §7, §8).
+"""The `newsner` command line: a thin layer over the library.
 
 Every command reads `./newsner.toml` (or `--config FILE`), prints a one-line summary, exits 0 on
 success and 1 with `Error: …` on bad input or a failed service, never with a traceback.
@@ -81,10 +81,6 @@ def guarded(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def settings_for(config: Path | None) -> Settings:
-    return load_settings(config)
-
-
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"newsner {__version__}")
@@ -129,9 +125,7 @@ def split(
     from newsner.steps import split_step
 
     report = split_step(articles, output)
-    for run in report.long_runs[:20]:
-        say(f"long run: {run}")
-    say(f"split: {report.summary()} -> {output}")
+    say("\n".join([*(f"long run: {run}" for run in report.long_runs[:20]), f"split: {report.summary()} -> {output}"]))
 
 
 @app.command()
@@ -148,7 +142,7 @@ def prelabel(
     """Pre-label sentences with spaCy NER and write Label Studio tasks."""
     from newsner.steps import prelabel_step
 
-    report = prelabel_step(sentences, output, settings_for(config), model=model, n_process=n_process,
+    report = prelabel_step(sentences, output, load_settings(config), model=model, n_process=n_process,
                            batch_size=batch_size, scores=scores.value if scores else None, show_progress=True)
     say(f"prelabel: {report.summary()} -> {output}")
 
@@ -163,7 +157,7 @@ def validate(
     """Check record files against their JSON Schemas and cross-field rules."""
     from newsner.validate import default_paths, validate_paths
 
-    settings = settings_for(config)
+    settings = load_settings(config)
     targets = list(paths) if paths else default_paths(settings.root)
     if not targets:
         fail("no record files found in corpus/ or annotation/; name the files to check")
@@ -187,7 +181,7 @@ def agree(
     """Inter-annotator agreement: span F1, token kappa/alpha, categories, disagreements."""
     from newsner.steps import agree_step
 
-    report = agree_step(annotations, output, settings_for(config), predictions=predictions, plots=plots)
+    report = agree_step(annotations, output, load_settings(config), predictions=predictions, plots=plots)
     exact = report["span_f1"]["exact"]["mean"]
     say(f"agree: {report['n_units']} units, {report['n_annotators']} annotators; exact span F1 "
         f"{'–' if exact is None else f'{exact:.3f}'}; {report['n_disagreements']} disagreements -> {output}/")
@@ -209,7 +203,7 @@ def publish(
     from newsner.publish import push_to_hub as upload
     from newsner.steps import publish_step
 
-    settings = settings_for(config)
+    settings = load_settings(config)
     out = output or Path("dist") / settings.dataset["name"]
     report = publish_step(annotations, out, settings, tasks=tasks, sentences=sentences)
     say(f"publish: {report.summary()} -> {out}")
@@ -232,7 +226,7 @@ def export_command(
     from newsner.io import read_records
     from newsner.steps import read_units
 
-    settings = settings_for(config)
+    settings = load_settings(config)
     paths, report = export(kind.value, read_units(annotations, settings), settings, output,
                            sentences=read_records(sentences) if sentences.is_file() else None)
     say(f"export {kind.value}: {report.summary()} -> " + ", ".join(str(p) for p in paths))
@@ -247,7 +241,7 @@ def run(
     """The offline chain: ingest, split, prelabel, agree, publish (validating at every step)."""
     from newsner.pipeline import run_pipeline
 
-    for line in run_pipeline(settings_for(config), with_studio=with_studio):
+    for line in run_pipeline(load_settings(config), with_studio=with_studio):
         say(line)
 
 
@@ -274,7 +268,7 @@ def studio_install() -> None:
 @guarded
 def studio_start(config: ConfigOption = None) -> None:
     """Start the local Label Studio (first start takes about 30 s)."""
-    studio = _local_studio(settings_for(config))
+    studio = _local_studio(load_settings(config))
     studio.start()
     say(f"studio: running at {studio.url} (pid {studio.pid()}); admin login stored in {studio.credentials_path}")
 
@@ -283,7 +277,7 @@ def studio_start(config: ConfigOption = None) -> None:
 @guarded
 def studio_stop(config: ConfigOption = None) -> None:
     """Stop the local Label Studio."""
-    studio = _local_studio(settings_for(config))
+    studio = _local_studio(load_settings(config))
     say("studio: stopped" if studio.stop() else "studio: was not running")
 
 
@@ -297,7 +291,7 @@ def studio_status(config: ConfigOption = None) -> None:
     from newsner.studio.client import connect
     from newsner.studio.push import annotator_projects
 
-    settings = settings_for(config)
+    settings = load_settings(config)
     studio = _local_studio(settings)
     pid = studio.pid()
     if pid is None or not studio.healthy():
@@ -324,7 +318,7 @@ def studio_add_annotator(
     """
     from newsner.studio.server import add_annotators
 
-    names, added = add_annotators(settings_for(config), emails)
+    names, added = add_annotators(load_settings(config), emails)
     say(f"studio: {len(emails)} annotator account(s) ready ({len(added)} new in the pool: {', '.join(names)}); "
         f"`newsner push` assigns them sentences; hand each person their login with `newsner studio login EMAIL`")
 
@@ -338,7 +332,7 @@ def studio_login(
     """Show one annotator's login and their project, to hand over to that person alone."""
     from newsner.pseudonyms import checked_key, pseudonym
 
-    settings = settings_for(config)
+    settings = load_settings(config)
     studio = _local_studio(settings)
     login = studio.login(email)
     name = pseudonym(checked_key(settings.root), email)
@@ -359,7 +353,7 @@ def push(
     from newsner.studio.client import connect
     from newsner.studio.push import push_tasks
 
-    settings = settings_for(config)
+    settings = load_settings(config)
     connection = connect(settings)
     report = push_tasks(connection, settings, read_records(tasks), guidelines=guidelines, batch_size=batch_size)
     for problem in report.invalid[:20]:
@@ -384,7 +378,7 @@ def pull(
     from newsner.studio.client import connect
     from newsner.studio.pull import pull_annotations
 
-    settings = settings_for(config)
+    settings = load_settings(config)
     connection = connect(settings)
     path, report = pull_annotations(connection, settings, output, sentences, replace=replace)
     for problem in report.problems[:20]:

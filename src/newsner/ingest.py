@@ -130,8 +130,12 @@ def markdown_to_text(source: str) -> str:
 
     Blocks are separated by blank lines; a soft line break stays a line break (the wrap rules decide).
 
-    >>> markdown_to_text("# Protests in *Almaty*\n\n- First **point**, [link](http://x)\n- Second")
-    'Protests in Almaty\n\nFirst point, link\n\nSecond'
+    >>> print(markdown_to_text("# Protests in *Almaty*\\n\\n- First **point**, [link](http://x)\\n- Second"))
+    Protests in Almaty
+    <BLANKLINE>
+    First point, link
+    <BLANKLINE>
+    Second
     """
     from markdown_it import MarkdownIt
 

@@ -26,7 +26,11 @@ def read_jsonl(path: str | Path, *, skipped: list[str] | None = None) -> Iterato
     message is appended there instead and reading goes on (nothing is dropped without a word).
     A UTF-8 byte-order mark on the first line is ignored.
 
-    >>> for line, record in read_jsonl("corpus/articles.jsonl"): ...
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.jsonl"
+    >>> _ = path.write_text('{"id": 1}\\n\\n{"id": 2}\\n')
+    >>> [(line, record["id"]) for line, record in read_jsonl(path)]
+    [(1, 1), (3, 2)]
     """
     path = Path(path)
     try:

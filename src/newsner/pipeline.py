@@ -15,7 +15,8 @@ def run_pipeline(settings: Settings, *, with_studio: bool = False) -> Iterator[s
     Yields one summary line per step. Stops after validation, with a hint, while
     `annotation/annotations.jsonl` does not exist.
 
-    >>> for line in run_pipeline(load_settings()): print(line)
+    >>> for line in run_pipeline(load_settings()): print(line)  # doctest: +SKIP
+    ingest: 1 articles from 1 files; ...
     """
     from newsner.io import read_records
     from newsner.steps import agree_step, ingest_step, prelabel_step, publish_step, read_units, split_step

@@ -262,7 +262,14 @@ def prelabel(sentences: Iterable[dict[str, Any]], settings: Settings, *, model: 
     `report` (if given) is filled in as tasks are produced. `n_process > 1` shards batches across
     worker processes that each load the model once and send back only task records.
 
-    >>> tasks = list(prelabel(read_records("corpus/sentences.jsonl"), load_settings()))
+    >>> from newsner.config import settings_from_dict
+    >>> settings = settings_from_dict({"labels": {"entities": ["PER", "ORG", "LOC", "MISC"]}})
+    >>> text = "Angela Merkel met Joe Biden in Paris."
+    >>> sentence = {"id": "0" * 16, "article_id": "1" * 16, "index": 0, "text": text, "start": 0, "end": 37,
+    ...             "paragraph": 0}
+    >>> [task] = prelabel([sentence], settings)
+    >>> [(r["value"]["text"], r["value"]["labels"][0]) for r in task["predictions"][0]["result"]]
+    [('Angela Merkel', 'PER'), ('Joe Biden', 'PER'), ('Paris', 'LOC')]
     """
     from newsner.validate import record_problems
 

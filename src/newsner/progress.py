@@ -1,4 +1,4 @@
-"""Progress bars on a terminal, silence in pipes and CI (DESIGN §7.7)."""
+"""Progress bars on a terminal, silence in pipes and CI."""
 
 from __future__ import annotations
 

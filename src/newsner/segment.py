@@ -229,7 +229,8 @@ def sentence_spans(text: str, paragraphs: Iterable[tuple[int, int]] | None = Non
     most MAX_SENTENCE_CHARS long (longer runs are broken and recorded in `report`), and
     `text[start:end]` is always the sentence. The cost is linear in the length of the text.
 
-    >>> [text[s:e] for s, e, _ in sentence_spans(text := "Hi Mr. Li. Bye.")]
+    >>> text = "Hi Mr. Li. Bye."
+    >>> [text[s:e] for s, e, _ in sentence_spans(text)]
     ['Hi Mr. Li.', 'Bye.']
     """
     segmenter = _segmenter()

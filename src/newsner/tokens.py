@@ -1,4 +1,4 @@
-"""Tokens and IOB2 tags, only through spaCy's tokenizer and offset helpers (DESIGN §7.3)."""
+"""Tokens and IOB2 tags, only through spaCy's tokenizer and offset helpers."""
 
 from __future__ import annotations
 
