@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Install newsner with the test tools and the Label Studio server, and Debian's chromium for the browser
+# Install newsner with the test tools, the Label Studio server and Dask, and Debian's chromium for the browser
 # tests (never `playwright install`: browser downloads are blocked), then run the whole test suite.
 # The tests start their own Label Studio on 127.0.0.1. Extra arguments go to pytest.
-. "$(dirname "$0")/_venv.sh" "dev,studio"
+. "$(dirname "$0")/_venv.sh" "dev,studio,dask"
 if ! command -v chromium >/dev/null 2>&1; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
   $sudo apt-get update -qq

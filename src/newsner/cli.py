@@ -42,6 +42,9 @@ class ExportKind(str, Enum):
     conll = "conll"
 
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="Settings file (default: ./newsner.toml).")]
+SchedulerOption = Annotated[str | None, typer.Option(
+    "--scheduler", help="Dask scheduler address (tcp://host:8786); default: DASK_SCHEDULER_ADDRESS.")]
+WorkersOption = Annotated[int | None, typer.Option("--workers", min=1, help="Start a local Dask cluster of N workers.")]
 
 
 def say(message: str) -> None:
@@ -120,11 +123,13 @@ def ingest(
 def split(
     articles: Annotated[Path, typer.Argument(help="Articles JSONL from `newsner ingest`.")] = Path("corpus/articles.jsonl"),
     output: Annotated[str, typer.Option("-o", "--output", help="Sentences JSONL ('-' for stdout).")] = "corpus/sentences.jsonl",
+    scheduler: SchedulerOption = None,
+    workers: WorkersOption = None,
 ) -> None:
-    """Split articles into sentences (paragraph-aware, offsets into the article)."""
+    """Split articles into sentences (paragraph-aware, offsets into the article; on one machine or a Dask cluster)."""
     from newsner.steps import split_step
 
-    report = split_step(articles, output)
+    report = split_step(articles, output, scheduler=scheduler, workers=workers)
     say("\n".join([*(f"long run: {run}" for run in report.long_runs[:20]), f"split: {report.summary()} -> {output}"]))
 
 
@@ -137,13 +142,16 @@ def prelabel(
     n_process: Annotated[int | None, typer.Option("--n-process", min=1, help="Worker processes.")] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", min=1, help="Sentences per batch.")] = None,
     scores: Annotated[Scores | None, typer.Option("--scores", help="greedy: the model's probability per span; none: no scores.")] = None,
+    scheduler: SchedulerOption = None,
+    workers: WorkersOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Pre-label sentences with spaCy NER and write Label Studio tasks."""
+    """Pre-label sentences with spaCy NER and write Label Studio tasks (on one machine or a Dask cluster)."""
     from newsner.steps import prelabel_step
 
     report = prelabel_step(sentences, output, load_settings(config), model=model, n_process=n_process,
-                           batch_size=batch_size, scores=scores.value if scores else None, show_progress=True)
+                           batch_size=batch_size, scores=scores.value if scores else None, scheduler=scheduler,
+                           workers=workers, show_progress=True)
     say(f"prelabel: {report.summary()} -> {output}")
 
 

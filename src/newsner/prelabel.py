@@ -256,11 +256,14 @@ def _batches(sentences: Iterable[dict[str, Any]], size: int, by_paragraph: bool)
 
 def prelabel(sentences: Iterable[dict[str, Any]], settings: Settings, *, model: str | None = None,
              n_process: int | None = None, batch_size: int | None = None, scores: str | None = None,
-             report: PrelabelReport | None = None) -> Iterator[dict[str, Any]]:
+             report: PrelabelReport | None = None, scheduler: str | None = None,
+             workers: int | None = None) -> Iterator[dict[str, Any]]:
     """Yield one validated Label Studio task per sentence, streaming (constant memory).
 
     `report` (if given) is filled in as tasks are produced. `n_process > 1` shards batches across
-    worker processes that each load the model once and send back only task records.
+    worker processes that each load the model once and send back only task records. `scheduler`
+    (a Dask scheduler address) or `workers` (a local Dask cluster of that many workers) run the
+    batches on Dask instead (`newsner.cluster`); the output is the same, byte for byte.
 
     >>> from newsner.config import settings_from_dict
     >>> settings = settings_from_dict({"labels": {"entities": ["PER", "ORG", "LOC", "MISC"]}})
@@ -278,7 +281,9 @@ def prelabel(sentences: Iterable[dict[str, Any]], settings: Settings, *, model: 
     batch_size = batch_size or settings.prelabel["batch_size"]
     labels = set(settings.entities)
     batches = _batches(_within_limit(sentences), batch_size, settings.prelabel["context"] == "paragraph")
-    for tasks, part in _run(batches, settings, model, scores, n_process):
+    mode = "dask" if scheduler or workers else "processes" if n_process > 1 else "one"
+    runs = RUNNERS[mode](batches, settings, model, scores, n_process=n_process, scheduler=scheduler, workers=workers)
+    for tasks, part in runs:
         report.add(part)
         for task in tasks:
             problems = record_problems("task", task, labels)
@@ -298,13 +303,18 @@ def _within_limit(sentences: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any
         yield sentence
 
 
-def _run(batches: Iterator[list[dict[str, Any]]], settings: Settings, model: str | None, scores: str | None,
-         n_process: int) -> Iterator[tuple[list[dict[str, Any]], PrelabelReport]]:
-    if n_process <= 1:
-        worker = _Prelabeller(settings, model, scores)
-        for batch in batches:
-            yield worker.run(batch)
-        return
+Batches = Iterator[list[dict[str, Any]]]
+Results = Iterator[tuple[list[dict[str, Any]], PrelabelReport]]
+
+
+def _run_here(batches: Batches, settings: Settings, model: str | None, scores: str | None, **_: Any) -> Results:
+    worker = _Prelabeller(settings, model, scores)
+    for batch in batches:
+        yield worker.run(batch)
+
+
+def _run_processes(batches: Batches, settings: Settings, model: str | None, scores: str | None, *,
+                   n_process: int, **_: Any) -> Results:
     load_pipeline(model or settings.prelabel["model"])  # fail fast, in this process, when the model is missing
     context = multiprocessing.get_context("fork")
     with cf.ProcessPoolExecutor(n_process, mp_context=context, initializer=_init_worker,
@@ -316,3 +326,26 @@ def _run(batches: Iterator[list[dict[str, Any]]], settings: Settings, model: str
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+def _run_dask(batches: Batches, settings: Settings, model: str | None, scores: str | None, *,
+              scheduler: str | None, workers: int | None, **_: Any) -> Results:
+    from newsner.cluster import dask_client, map_in_order
+
+    with dask_client(scheduler, workers) as client:
+        yield from map_in_order(client, _dask_work, batches, settings, model, scores)
+
+
+# one pipeline per worker process and configuration, loaded on first use
+_DASK_WORKERS: dict[str, _Prelabeller] = {}
+
+
+def _dask_work(batch: list[dict[str, Any]], settings: Settings, model: str | None,
+               scores: str | None) -> tuple[list[dict[str, Any]], PrelabelReport]:
+    key = repr((settings.labels, settings.prelabel, model, scores))
+    if key not in _DASK_WORKERS:
+        _DASK_WORKERS[key] = _Prelabeller(settings, model, scores)
+    return _DASK_WORKERS[key].run(batch)
+
+
+RUNNERS = {"one": _run_here, "processes": _run_processes, "dask": _run_dask}

@@ -97,6 +97,13 @@ class SplitReport:
         else:
             self.runs.append([where, start, end])
 
+    def add(self, other: SplitReport) -> None:
+        """Fold in the report of another batch of articles (runs of different articles never join)."""
+        self.sentences += other.sentences
+        self.articles += other.articles
+        self.runs += other.runs
+        self.pieces += other.pieces
+
     def summary(self) -> str:
         extra = (f"; {len(self.long_runs)} runs longer than {MAX_SENTENCE_CHARS} characters broken into "
                  f"{self.pieces} pieces at the nearest safe point" if self.long_runs else "")
@@ -298,3 +305,10 @@ def split_articles(articles: Iterable[dict[str, Any]], report: SplitReport | Non
     """Sentence records of many articles, in article order (a generator: constant memory)."""
     for article in articles:
         yield from split_article(article, report)
+
+
+def split_batch(articles: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], SplitReport]:
+    """Sentence records of a batch of articles and their report (the unit of work on a cluster)."""
+    report = SplitReport()
+    sentences = [sentence for article in articles for sentence in split_article(article, report)]
+    return sentences, report

@@ -42,21 +42,49 @@ def ingest_step(raw_paths: Iterable[str | Path], output: str | Path) -> tuple[in
     return write_jsonl(output, articles), report
 
 
-def split_step(articles: Path, output: str | Path) -> Any:
-    """Split validated article records into sentence records; return the SplitReport."""
+def split_step(articles: Path, output: str | Path, *, scheduler: str | None = None, workers: int | None = None,
+               batch_size: int = 64) -> Any:
+    """Split validated article records into sentence records; return the SplitReport.
+
+    `scheduler` (else `DASK_SCHEDULER_ADDRESS`) or `workers` split batches of articles on Dask; the
+    output is the same, byte for byte.
+    """
+    from itertools import islice
+
+    from newsner.cluster import dask_client, map_in_order, scheduler_address
     from newsner.io import read_jsonl, write_jsonl
-    from newsner.segment import SplitReport, split_articles
+    from newsner.segment import SplitReport, split_articles, split_batch
 
     check_input(articles, "article")
     report = SplitReport()
-    write_jsonl(output, split_articles((record for _, record in read_jsonl(articles)), report))
+    records = (record for _, record in read_jsonl(articles))
+    scheduler = None if workers else scheduler_address(scheduler)
+    if not (scheduler or workers):
+        write_jsonl(output, split_articles(records, report))
+        return report
+
+    def batches() -> Any:
+        while batch := list(islice(records, batch_size)):
+            yield batch
+
+    def sentences(client: Any) -> Any:
+        for found, part in map_in_order(client, split_batch, batches()):
+            report.add(part)
+            yield from found
+
+    with dask_client(scheduler, workers) as client:
+        write_jsonl(output, sentences(client))
     return report
 
 
 def prelabel_step(sentences: Path, output: str | Path, settings: Settings, *, model: str | None = None,
                   n_process: int | None = None, batch_size: int | None = None, scores: str | None = None,
-                  show_progress: bool = False) -> Any:
-    """Pre-label validated sentence records into Label Studio tasks; return the PrelabelReport."""
+                  scheduler: str | None = None, workers: int | None = None, show_progress: bool = False) -> Any:
+    """Pre-label validated sentence records into Label Studio tasks; return the PrelabelReport.
+
+    `scheduler` (else `DASK_SCHEDULER_ADDRESS`) runs on that Dask cluster; `workers` on a local one.
+    """
+    from newsner.cluster import scheduler_address
     from newsner.io import read_jsonl, write_jsonl
     from newsner.prelabel import PrelabelReport, prelabel
     from newsner.progress import progress
@@ -67,7 +95,8 @@ def prelabel_step(sentences: Path, output: str | Path, settings: Settings, *, mo
     if show_progress:
         records = progress(records, total=count, description="prelabel")
     write_jsonl(output, prelabel(records, settings, model=model, n_process=n_process, batch_size=batch_size,
-                                 scores=scores, report=report))
+                                 scores=scores, report=report, workers=workers,
+                                 scheduler=None if workers else scheduler_address(scheduler)))
     return report
 
 

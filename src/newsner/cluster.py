@@ -1,0 +1,75 @@
+"""Per-batch work on a Dask cluster: an existing one (`--scheduler ADDRESS`) or a local one (`--workers N`).
+
+The client streams its input: batches are submitted in order with a bounded number in flight and
+results are yielded in submission order, so the output is the one-process output byte for byte and
+the client's memory does not grow with the corpus. Each worker loads the spaCy pipeline once (the
+pipeline is never pickled) and returns only small task records. A worker that dies is replaced and its
+batches are recomputed by Dask; the output stays complete.
+
+Needs the `dask` extra (`dask[distributed]`). Workers of a remote cluster need newsner and the model
+installed, at the same versions as the client.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from newsner.errors import NewsnerError
+
+SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
+CONNECT_TIMEOUT = 10.0  # seconds to reach a scheduler before giving up
+IN_FLIGHT_PER_WORKER = 4  # batches queued per worker: keeps every core busy, memory bounded
+
+
+class ClusterError(NewsnerError):
+    """The Dask cluster cannot be reached or started."""
+
+
+def scheduler_address(scheduler: str | None) -> str | None:
+    """`--scheduler`, else `DASK_SCHEDULER_ADDRESS`, else None (no cluster)."""
+    return scheduler or os.environ.get(SCHEDULER_ENV) or None
+
+
+@contextlib.contextmanager
+def dask_client(scheduler: str | None = None, workers: int | None = None) -> Iterator[Any]:
+    """A connected `distributed.Client`: to `scheduler`, or to a local cluster of `workers` single-threaded workers.
+
+    The local cluster binds 127.0.0.1, has no dashboard, and starts its workers without Dask's
+    `MALLOC_TRIM_THRESHOLD_` (it slows spaCy by 20–27%). It is shut down when the block ends.
+    """
+    try:
+        import dask
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ClusterError("Dask is not installed; install newsner's dask extra (`pip install 'newsner[dask]'`)") from None
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
+        except (OSError, TimeoutError) as err:
+            raise ClusterError(f"cannot reach the Dask scheduler at {scheduler} within {CONNECT_TIMEOUT:.0f} s "
+                               f"({type(err).__name__}); is it running, and is the address right?") from None
+        with client:
+            yield client
+        return
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+        cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None, silence_logs=40)
+        with cluster, Client(cluster, set_as_default=False) as client:
+            yield client
+
+
+def map_in_order(client: Any, function: Callable[..., Any], items: Iterable[Any], *args: Any) -> Iterator[Any]:
+    """`function(item, *args)` for every item on the cluster, yielded in input order, a bounded number in flight."""
+    workers = max(1, len(client.scheduler_info(n_workers=-1)["workers"]))
+    limit = IN_FLIGHT_PER_WORKER * workers
+    pending: deque[Any] = deque()
+    for item in items:
+        pending.append(client.submit(function, item, *args, pure=False))
+        if len(pending) >= limit:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
