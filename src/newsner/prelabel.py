@@ -151,7 +151,8 @@ class _Prelabeller:
         self.align = settings.prelabel["align"]
         # aligned predictions are not the model's alone: their version says so
         self.version = model_version(self.nlp) + ("+guidelines" if self.align else "")
-        self.label_map = settings.labels["from_spacy"]
+        # a model trained by `newsner train` speaks the project's labels: they map onto themselves
+        self.label_map = {**settings.labels["from_spacy"], **{label: label for label in settings.entities}}
         self.scores = scores or settings.prelabel["scores"]
         self.walker = _GreedyWalker(self.nlp.get_pipe("ner")) if self.scores == "greedy" else None
 

@@ -100,6 +100,15 @@ def prelabel_step(sentences: Path, output: str | Path, settings: Settings, *, mo
     return report
 
 
+def train_step(annotations: Path, output: Path, settings: Settings, *, sentences: Path, options: Any = None) -> Any:
+    """Train a pre-label model from the adjudicated annotations into `output`; return the TrainReport."""
+    from newsner.io import read_records
+    from newsner.train import train_model
+
+    return train_model(read_units(annotations, settings), settings, output, options=options,
+                       sentences=read_records(sentences) if sentences.is_file() else None)
+
+
 def read_units(annotations: Path, settings: Settings) -> list[Any]:
     """The validated annotations, grouped into one unit per sentence."""
     from newsner.annotations import group_units, read_annotations

