@@ -295,3 +295,57 @@ def test_add_annotator_on_a_team_server_registers_existing_accounts_only(studio_
     missing = runner.invoke(app, ["studio", "add-annotator", "nobody@example.org"])
     assert missing.exit_code == 1
     assert f"Error: no account on {studio.url} for nobody@example.org; invite them" in missing.output
+
+
+def _next_task_text(studio, token: str, project_id: int) -> str:
+    """What Label All Tasks serves an annotator next (the label stream's own endpoint)."""
+    import httpx
+
+    response = httpx.get(f"{studio.url}/api/projects/{project_id}/next", headers={"Authorization": f"Token {token}"},
+                         timeout=30)
+    response.raise_for_status()
+    return response.json()["data"]["text"]
+
+
+@pytest.mark.parametrize("sampling, first", [("uncertainty", "Sentence scored 0.2."), ("sequential", "Sentence scored 0.9.")])
+def test_sampling_setting_decides_what_the_label_stream_serves_first(studio_settings, studio, pool, sampling, first):
+    settings = studio_settings.__class__(**{**studio_settings.__dict__,
+                                            "studio": {**studio_settings.studio, "sampling": sampling}})
+    scores = [0.9, 0.5, 0.2, 0.7]
+    tasks = make_tasks(4, [f"Sentence scored {s}." for s in scores])
+    for task, score in zip(tasks, scores, strict=True):
+        task["predictions"][0]["score"] = score
+    connection = connect(settings)
+    push_tasks(connection, settings, tasks)
+    one = next(iter(pool.values()))
+    project = annotator_projects(connection, settings.studio["project"])[one["name"]]
+    assert _next_task_text(studio, one["token"], project.id) == first
+
+
+def test_a_new_model_reaches_unannotated_tasks_only(studio_settings, studio, pool, runner):
+    texts = ["Putin met Tokayev.", "Blinken called Tokayev."]
+    connection, tasks = _pushed(studio_settings, texts)
+    one, two = pool.values()
+    annotate(studio, one["token"], tasks[one["name"]][texts[0]], [{"start": 0, "end": 5, "label": "PER"}], text=texts[0])
+    retrained = make_tasks(2, texts)
+    for task in retrained:
+        task["predictions"][0]["model_version"] = "trained-2"
+        task["predictions"][0]["result"] = [{"id": "t1", "from_name": "label", "to_name": "text", "type": "labels",
+                                             "value": {"start": 0, "end": 5, "text": task["data"]["text"][:5],
+                                                       "labels": ["PER"]}, "score": 0.8}]
+    write_tasks(Path("tasks.jsonl"), retrained)
+    for added in (3, 0):  # the second push finds every version in place: nothing more
+        result = runner.invoke(app, ["push", "tasks.jsonl"])
+        assert result.exit_code == 0, result.output
+        assert "0 new tasks imported" in result.output
+        assert f"new pre-labels added to {added} unannotated tasks (1 annotated tasks left as they were)" in result.output
+    versions = {}
+    for name, project in annotator_projects(connection, studio_settings.studio["project"]).items():
+        for task in connection.client.tasks.list(project=project.id, include="id,data,predictions_model_versions"):
+            found = task.predictions_model_versions
+            versions[(name, task.data["text"])] = sorted(found.split(",") if isinstance(found, str) else found)
+        assert connection.client.projects.get(project.id).model_version == "trained-2"
+    assert versions[(one["name"], texts[0])] == ["test-1"], "an annotated task got new pre-labels"
+    assert versions[(one["name"], texts[1])] == ["test-1", "trained-2"]
+    assert versions[(two["name"], texts[0])] == ["test-1", "trained-2"]
+    assert sum(len(v) for v in task_ids(studio_settings).values()) == 4, "a task was duplicated"

@@ -21,6 +21,8 @@ from newsner.pseudonyms import PREFIX
 from newsner.studio.client import Connection
 
 TITLE_MAX = 50  # Label Studio's limit on project titles
+# [studio] sampling -> Label Studio's project sampling (the order of Label All Tasks)
+SAMPLING = {"sequential": "Sequential sampling", "uncertainty": "Uncertainty sampling", "random": "Uniform sampling"}
 
 
 @dataclass
@@ -32,11 +34,17 @@ class PushReport:
     invalid: list[str] = field(default_factory=list)
     batches: int = 0
     assignment: str = ""
+    repredicted: int = 0  # unannotated tasks that got the new model's predictions
+    annotated_untouched: int = 0  # annotated tasks whose predictions were left as they were
 
     def summary(self) -> str:
-        return (f"{len(self.projects)} annotator projects ({self.created} created); {self.new} new tasks imported "
+        text = (f"{len(self.projects)} annotator projects ({self.created} created); {self.new} new tasks imported "
                 f"in {self.batches} batches, {self.already} already there, {len(self.invalid)} invalid; "
                 f"assignment: {self.assignment}")
+        if self.repredicted or self.annotated_untouched:
+            text += (f"; new pre-labels added to {self.repredicted} unannotated tasks "
+                     f"({self.annotated_untouched} annotated tasks left as they were)")
+        return text
 
 
 # Label Studio's stylesheet strips list numbers and bullets, draws tables without borders and gives
@@ -98,6 +106,7 @@ def project_options(settings: Settings, annotator: str, guidelines: Path | None)
         "overlap_cohort_percentage": 100,
         "show_skip_button": True,
         "show_collab_predictions": True,
+        "sampling": SAMPLING[settings.studio["sampling"]],
     }
 
 
@@ -121,14 +130,31 @@ def ensure_project(connection: Connection, settings: Settings, annotator: str, e
 
 def known_sentence_ids(connection: Connection, project_id: int) -> dict[str, list[int]]:
     """sentence_id -> task ids already in the project."""
-    known: dict[str, list[int]] = {}
+    return {sid: [task.id for task in tasks] for sid, tasks in project_tasks(connection, project_id).items()}
+
+
+@dataclass
+class KnownTask:
+    id: int
+    annotated: bool
+    versions: set[str]
+
+
+def project_tasks(connection: Connection, project_id: int) -> dict[str, list[KnownTask]]:
+    """sentence_id -> the project's tasks for it, with whether each is annotated and its model versions."""
+    known: dict[str, list[KnownTask]] = {}
 
     def fetch() -> None:
         known.clear()
-        for task in connection.client.tasks.list(project=project_id, include="id,data", page_size=1000):
+        for task in connection.client.tasks.list(project=project_id, page_size=1000,
+                                                 include="id,data,total_annotations,predictions_model_versions"):
             sentence_id = (task.data or {}).get("sentence_id")
             if sentence_id:
-                known.setdefault(sentence_id, []).append(task.id)
+                versions = getattr(task, "predictions_model_versions", None) or []
+                if isinstance(versions, str):
+                    versions = versions.split(",")
+                known.setdefault(sentence_id, []).append(
+                    KnownTask(task.id, bool(task.total_annotations), {v.strip() for v in versions if v}))
 
     connection.call("list the project's tasks", fetch, retries=3)
     return known
@@ -168,19 +194,47 @@ def push_tasks(connection: Connection, settings: Settings, tasks: Iterable[dict[
         project_id, created = ensure_project(connection, settings, annotator, existing.get(annotator), guidelines)
         report.projects[annotator] = project_id
         report.created += created
-        known = known_sentence_ids(connection, project_id)
+        known = project_tasks(connection, project_id)
         todo = [valid[sid] for sid in sentence_ids if sid in valid and sid not in known]
         report.already += sum(sid in known for sid in sentence_ids)
+        repredicted = _add_new_predictions(connection, project_id, known, valid, report, size)
         for start in range(0, len(todo), size):
             batch = todo[start : start + size]
             _import_batch(connection, project_id, batch)
             report.new += len(batch)
             report.batches += 1
         versions = [p["model_version"] for task in todo for p in task["predictions"] if p.get("model_version")]
-        if versions:  # the project's current model: what the label stream pre-labels with
+        versions += repredicted
+        if versions:  # the project's current model: what annotators see and the label stream pre-labels with
             connection.call("set the project's model version", connection.client.projects.update, project_id,
                             model_version=versions[-1])
     return report
+
+
+def _add_new_predictions(connection: Connection, project_id: int, known: dict[str, list[KnownTask]],
+                         valid: dict[str, dict[str, Any]], report: PushReport, size: int) -> list[str]:
+    """Give tasks nobody has annotated yet the pushed predictions when their model version is new to them.
+
+    Annotated tasks keep what the annotator saw. Idempotent: a task that has the version is skipped.
+    Returns the model versions added.
+    """
+    pending = []
+    for sid, tasks in known.items():
+        if sid not in valid:
+            continue
+        for prediction in valid[sid]["predictions"]:
+            version = prediction.get("model_version")
+            for task in tasks:
+                if task.annotated:
+                    report.annotated_untouched += version not in task.versions
+                elif version not in task.versions:
+                    pending.append({"task": task.id, "model_version": version, "result": prediction["result"],
+                                    **({"score": prediction["score"]} if "score" in prediction else {})})
+    for start in range(0, len(pending), size):
+        batch = pending[start : start + size]
+        connection.call("import predictions", connection.client.projects.import_predictions, project_id, request=batch)
+        report.repredicted += len(batch)
+    return [p["model_version"] for p in pending]
 
 
 def _import_batch(connection: Connection, project_id: int, batch: list[dict[str, Any]], attempts: int = 5) -> None:
