@@ -127,7 +127,7 @@ def span_agreement(units: list[Unit], labels: list[str], mode: str, seed: int = 
         "ci95": [_round(ci[-1][0]), _round(ci[-1][1])],
         "per_label": per_label,
         "pairs": [{"annotators": list(pair), "f1": _round(scores[p, -1]), "units": pair_units[pair],
-                   "tp": int(sums[p, -1, 0]), "a": int(sums[p, -1, 1]), "b": int(sums[p, -1, 2])}
+                   "matched": int(sums[p, -1, 0]), "spans": [int(sums[p, -1, 1]), int(sums[p, -1, 2])]}
                   for p, pair in enumerate(pairs)],
     }
 
@@ -346,16 +346,16 @@ def prelabel_quality(units: list[Unit], tasks: list[dict[str, Any]], labels: lis
             "per_label": {label: prf(counts[label]) for label in labels}, "micro": prf(_total(counts))}
 
 
-def agreement_report(records_units: list[Unit], settings: Settings,
+def agreement_report(units: list[Unit], settings: Settings,
                      tasks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Everything `agree` reports, as the `agreement.json` mapping."""
-    units = [u for u in records_units if len(u.annotations) >= 2]
-    annotators = sorted({a for u in records_units for a in u.annotations})
+    all_units, units = units, [u for u in units if len(u.annotations) >= 2]
+    annotators = sorted({a for u in all_units for a in u.annotations})
     labels = settings.entities
     report: dict[str, Any] = {
         "n_units": len(units),
-        "n_sentences": len(records_units),
-        "n_single_annotator_sentences": len(records_units) - len(units),
+        "n_sentences": len(all_units),
+        "n_single_annotator_sentences": len(all_units) - len(units),
         "n_annotators": len(annotators),
         "annotators": annotators,
         "span_f1": {mode: span_agreement(units, labels, mode) for mode in ("exact", "overlap")},
@@ -366,7 +366,7 @@ def agreement_report(records_units: list[Unit], settings: Settings,
         report["categories"] = category_agreement(units, annotators)
     report["n_disagreements"], report["disagreements"] = disagreements(units)
     report["guideline_checks"] = check_records((u.sentence_id, name, u.text, a["spans"])
-                                               for u in records_units for name, a in u.annotations.items())
+                                               for u in all_units for name, a in u.annotations.items())
     if tasks is not None:
-        report["prelabel_quality"] = prelabel_quality(records_units, tasks, labels)
+        report["prelabel_quality"] = prelabel_quality(all_units, tasks, labels)
     return report

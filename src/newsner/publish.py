@@ -16,7 +16,7 @@ from newsner.agreement import agreement_report, unit_agreement
 from newsner.annotations import Unit
 from newsner.config import Settings
 from newsner.errors import PublishError, SplitError
-from newsner.splits import split_groups
+from newsner.partition import split_groups
 from newsner.tokens import class_names, iob2_tags, tokenizer_nlp
 
 SPLITS = ("train", "test")

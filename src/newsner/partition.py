@@ -1,4 +1,4 @@
-"""Grouped train/test assignment by a seeded hash of the group id (stable when groups are added)."""
+"""The train/test partition ([split] settings): groups assigned by a seeded hash, stable when groups are added."""
 
 from __future__ import annotations
 
