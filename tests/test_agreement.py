@@ -112,10 +112,14 @@ def test_agree_cli_writes_report_and_plots(project: Path, runner):
     result = runner.invoke(app, ["agree", "annotations.jsonl", "-o", "reports"])
     assert result.exit_code == 0, result.output
     report = json.loads(Path("reports/agreement.json").read_text())
-    for key in ("n_units", "n_annotators", "disagreements"):
-        assert key in report
-    assert report["span_f1"]["exact"]["pairs"][0]["annotators"] == ["annotator-a", "annotator-b"]
-    assert {"mean", "per_label", "pairs"} <= set(report["span_f1"]["exact"])
+    # by hand: s0 a{PER} b{PER,LOC}; s1 a{PER,LOC} b{PER}; s2 both {PER,LOC} -> 4 matched of 5 + 5 spans
+    assert (report["n_units"], report["n_annotators"], report["n_disagreements"]) == (3, 2, 2)
+    exact = report["span_f1"]["exact"]
+    assert exact["pairs"] == [{"annotators": ["annotator-a", "annotator-b"], "f1": 0.8, "units": 3, "matched": 4,
+                               "spans": [5, 5]}]
+    assert exact["mean"] == 0.8
+    assert (exact["per_label"]["PER"]["f1"], exact["per_label"]["LOC"]["f1"]) == (1.0, 0.5)
+    assert sorted(d["sentence_id"] for d in report["disagreements"]) == ["s0", "s1"]
     assert {"cohen_kappa", "fleiss_kappa", "krippendorff_alpha"} <= set(report["token"])
     assert sorted(p.name for p in Path("reports").glob("*.png")) == ["annotator_pairs.png", "f1_per_label.png", "label_confusion.png"]
 

@@ -93,9 +93,24 @@ def test_doc_studio_block_runs_as_written(tmp_path: Path, name: str, index: int,
     assert report["tasks"] == 34 * 2  # every sentence in two annotators' projects
 
 
-def test_every_doc_has_runnable_or_reference_content():
-    assert OFFLINE and STUDIO
-    assert {"index.md", "annotators.md", "ml-engineers.md", "maintainers.md", "formats.md", "cli.md"} <= {p.name for p in DOCS}
+def test_every_relative_link_in_the_docs_resolves():
+    """A reader follows the links: each relative link (and #anchor) in README.md and docs/ must exist."""
+    assert OFFLINE and STUDIO, "the docs must show runnable commands"
+    broken = []
+    for page in [ROOT / "README.md", *DOCS]:
+        for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text()):
+            if re.match(r"[a-z]+:", target) or target.endswith(".png"):
+                continue  # external links; images of the published card
+            path, _, anchor = target.partition("#")
+            resolved = (page.parent / path).resolve() if path else page
+            if not resolved.exists():
+                broken.append(f"{page.name}: {target}")
+            elif anchor and resolved.suffix == ".md":
+                headings = {re.sub(r"[^\w\- ]", "", h).strip().lower().replace(" ", "-")
+                            for h in re.findall(r"^#+ (.+)$", resolved.read_text(), re.MULTILINE)}
+                if anchor not in headings:
+                    broken.append(f"{page.name}: {target} (no such heading)")
+    assert broken == []
 
 
 def test_architecture_names_every_module_and_only_real_ones():
