@@ -13,6 +13,7 @@ installed, at the same versions as the client.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -56,8 +57,10 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
             yield client
         return
     with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+        # silence_logs: the workers' heartbeats log tracebacks while the cluster shuts down; a user must
+        # not see one (the run's own errors still reach the client as exceptions)
         cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address=None, silence_logs=40)
+                               dashboard_address=None, silence_logs=logging.CRITICAL)
         with cluster, Client(cluster, set_as_default=False) as client:
             yield client
 

@@ -139,7 +139,8 @@ def _span_probability(path: list[tuple[str, float]], start: int, end: int) -> fl
 
 
 def _score(value: float) -> float:
-    return round(min(1.0, max(0.0, value)), 4)
+    """A probability (a product of softmax outputs: in [0, 1] by construction, so not clamped) to 4 places."""
+    return round(value, 4)
 
 
 class _Prelabeller:

@@ -26,7 +26,7 @@ from typing import Any
 
 from newsner.annotations import Unit
 from newsner.config import Settings
-from newsner.errors import ModelError, NewsnerError
+from newsner.errors import InputError, ModelError
 
 CONFIG = """
 [paths]
@@ -199,7 +199,7 @@ def train_model(units: list[Unit], settings: Settings, output: Path, *, options:
                 sentences: list[dict[str, Any]] | None = None) -> TrainReport:
     """Train an NER pipeline on the adjudicated train split and write it, with `metrics.json`, to `output`.
 
-    Raises `NewsnerError` for too little data (an empty split) and `ModelError` for a base pipeline
+    Raises `InputError` for too little data (an empty split) and `ModelError` for a base pipeline
     without usable weights.
     """
     import spacy
@@ -219,7 +219,7 @@ def train_model(units: list[Unit], settings: Settings, output: Path, *, options:
         paths, _ = export("spacy", units, settings, work / "data", sentences=sentences)
         counts = {p.stem: len(DocBin().from_disk(p)) for p in paths}
         if min(counts.values()) == 0:
-            raise NewsnerError(f"too little data to train: {counts['train']} training and {counts['test']} test "
+            raise InputError(f"too little data to train: {counts['train']} training and {counts['test']} test "
                                f"sentences; annotate more (both splits need sentences)")
         text = CONFIG.format(seed=options.seed, lang=settings.dataset["language"], dropout=options.dropout,
                              patience=options.patience, max_steps=options.max_steps,
