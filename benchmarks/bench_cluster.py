@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _measure import measured
+
 from newsner.ingest import content_id
 from newsner.segment import sentence_id
 
@@ -45,13 +47,7 @@ def make_sentences(path: Path, n: int) -> int:
 
 def run(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Wall seconds and peak RSS (MiB) of one `newsner` command (the client process only)."""
-    start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "newsner.cli", *args], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, env=env)
-    _, status, usage = os.wait4(process.pid, 0)
-    if os.waitstatus_to_exitcode(status):
-        raise SystemExit(f"failed: newsner {' '.join(args)}")
-    return time.perf_counter() - start, usage.ru_maxrss / 1024
+    return measured([sys.executable, "-m", "newsner.cli", *args], env)
 
 
 def free_port() -> int:

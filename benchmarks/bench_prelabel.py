@@ -8,19 +8,19 @@ not identical), then in the same run measures:
   2. `newsner prelabel` with the default greedy scores, one process
   3. the same with --n-process 2
   4. `newsner prelabel --scores none`
-and prints ratios and whether the entities are identical to the baseline's.
+  5. with `[prelabel] align = true` (the guideline step's cost)
+and prints ratios and whether the entities are identical to the baseline's (runs 2-4, alignment off).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from _measure import measured
 
 from newsner.segment import sentence_id
 
@@ -39,14 +39,8 @@ PEAKS: dict[str, float] = {}
 
 def timed(cmd: list[str], name: str = "") -> float:
     """Wall time of a command; its peak RSS (MiB) goes into PEAKS[name]."""
-    start = time.perf_counter()
-    process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode:
-        raise subprocess.CalledProcessError(process.returncode, cmd)
-    PEAKS[name] = usage.ru_maxrss / 1024
-    return time.perf_counter() - start
+    seconds, PEAKS[name] = measured(cmd)
+    return seconds
 
 
 def main() -> None:
@@ -66,17 +60,21 @@ def main() -> None:
             record["id"] = sentence_id(record["article_id"], record["start"], record["text"])
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
     words = sum(len(json.loads(line)["text"].split()) for line in sentences.open())
-    (work / "newsner.toml").write_text((ROOT / "newsner.toml").read_text())
+    settings = (ROOT / "newsner.toml").read_text()
+    (work / "newsner.toml").write_text(settings.replace("align = true", "align = false"))  # the model's own entities
+    (work / "aligned.toml").write_text(settings.replace("align = false", "align = true"))
     newsner = [sys.executable, "-m", "newsner.cli"]
     raw = timed([sys.executable, "-c", BASELINE, str(sentences), args.model, str(work / "raw.json")], "raw")
     runs = {
         "prelabel (greedy scores, 1 process)": ["-o", str(work / "t1.jsonl")],
         "prelabel (greedy scores, --n-process 2)": ["-o", str(work / "t2.jsonl"), "--n-process", "2"],
         "prelabel (--scores none, 1 process)": ["-o", str(work / "t3.jsonl"), "--scores", "none"],
+        "prelabel (guideline alignment on)": ["-o", str(work / "t4.jsonl"), "--config", str(work / "aligned.toml")],
     }
     times = {}
     for name, extra in runs.items():
-        times[name] = timed(newsner + ["prelabel", str(sentences), "--config", str(work / "newsner.toml"), *extra], name)
+        config = [] if "--config" in extra else ["--config", str(work / "newsner.toml")]
+        times[name] = timed(newsner + ["prelabel", str(sentences), *config, *extra], name)
     print(f"{args.sentences} sentences, {words} words, model {args.model}")
     print(f"  raw full-pipeline nlp.pipe            {raw:7.1f} s  {words / raw:8.0f} words/s  peak {PEAKS['raw']:5.0f} MiB")
     for name, seconds in times.items():

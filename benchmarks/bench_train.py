@@ -13,24 +13,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from _measure import measured
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def train(args: list[str]) -> tuple[float, float]:
-    start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "newsner.cli", "train", *args], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(process.pid, 0)
-    if os.waitstatus_to_exitcode(status):
-        raise SystemExit(f"newsner train failed: {process.stderr.read()}")
-    return time.perf_counter() - start, usage.ru_maxrss / 1024
+    return measured([sys.executable, "-m", "newsner.cli", "train", *args])
 
 
 def main() -> None:
