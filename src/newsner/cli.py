@@ -230,13 +230,9 @@ def export_command(
     config: ConfigOption = None,
 ) -> None:
     """Export the adjudicated train/test data (same split as `publish`) for spaCy or CoNLL tools."""
-    from newsner.export import export
-    from newsner.io import read_records
-    from newsner.steps import read_units
+    from newsner.steps import export_step
 
-    settings = load_settings(config)
-    paths, report = export(kind.value, read_units(annotations, settings), settings, output,
-                           sentences=read_records(sentences) if sentences.is_file() else None)
+    paths, report = export_step(kind.value, annotations, output, load_settings(config), sentences=sentences)
     say(f"export {kind.value}: {report.summary()} -> " + ", ".join(str(p) for p in paths))
 
 

@@ -76,10 +76,10 @@ EXPORTERS: dict[str, Callable[[dict[str, list], Settings, Path], list[Path]]] = 
 def export(kind: str, units: list[Unit], settings: Settings, out_dir: Path, *,
            sentences: list[dict[str, Any]] | None = None) -> tuple[list[Path], PublishReport]:
     """Write the `kind` export of the adjudicated, split data into `out_dir`."""
-    from newsner.errors import NewsnerError
+    from newsner.errors import InputError
 
     if kind not in EXPORTERS:
-        raise NewsnerError(f"unknown export format {kind!r}; choose one of {', '.join(EXPORTERS)}")
+        raise InputError(f"unknown export format {kind!r}; choose one of {', '.join(EXPORTERS)}")
     rows, report = dataset_rows(units, settings, sentences=sentences)
     out_dir.mkdir(parents=True, exist_ok=True)
     return EXPORTERS[kind](rows, settings, out_dir), report

@@ -23,7 +23,6 @@ as Markdown. A bad line is skipped and listed with its line number; the others a
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import unicodedata
 from collections import Counter

@@ -100,13 +100,26 @@ def prelabel_step(sentences: Path, output: str | Path, settings: Settings, *, mo
     return report
 
 
+def optional_records(path: Path) -> list[dict[str, Any]] | None:
+    """The records of `path`, or None when the file does not exist (an optional input)."""
+    from newsner.io import read_records
+
+    return read_records(path) if path.is_file() else None
+
+
 def train_step(annotations: Path, output: Path, settings: Settings, *, sentences: Path, options: Any = None) -> Any:
     """Train a pre-label model from the adjudicated annotations into `output`; return the TrainReport."""
-    from newsner.io import read_records
     from newsner.train import train_model
 
     return train_model(read_units(annotations, settings), settings, output, options=options,
-                       sentences=read_records(sentences) if sentences.is_file() else None)
+                       sentences=optional_records(sentences))
+
+
+def export_step(kind: str, annotations: Path, output: Path, settings: Settings, *, sentences: Path) -> Any:
+    """Write the `kind` export (spacy, conll) of the adjudicated split data; return (paths, report)."""
+    from newsner.export import export
+
+    return export(kind, read_units(annotations, settings), settings, output, sentences=optional_records(sentences))
 
 
 def read_units(annotations: Path, settings: Settings) -> list[Any]:
@@ -138,14 +151,11 @@ def publish_step(annotations: Path, output: Path, settings: Settings, *, tasks: 
     groups); `pull-report.json` beside the annotations puts the Label Studio version into the card.
     The card names each input by its path relative to the project, however the step was started.
     """
-    from newsner.io import read_records
     from newsner.publish import publish
 
     units = units if units is not None else read_units(annotations, settings)
     pull_report_path = annotations.parent / "pull-report.json"
-    return publish(units, settings, output,
-                   tasks=read_records(tasks) if tasks.is_file() else None,
-                   sentences=read_records(sentences) if sentences.is_file() else None,
+    return publish(units, settings, output, tasks=optional_records(tasks), sentences=optional_records(sentences),
                    pull_report=json.loads(pull_report_path.read_text()) if pull_report_path.is_file() else None,
                    inputs={_relative(path, settings.root): path for path in (annotations, tasks, sentences)},
                    agreement=agreement)
