@@ -153,8 +153,6 @@ def normalise_export(tasks: list[dict[str, Any]], people: People, owner: str, pr
                                        f"not pulled (is the account deleted?)")
                 continue
             record = _annotation_record(task, annotation, text, author, project_id, report)
-            if record is None:
-                continue
             reason = _attribution_problem(annotation, author, owner, people)
             if reason is not None:
                 editor = people.name(annotation.get("updated_by")) or author
@@ -190,7 +188,7 @@ def _attribution_problem(annotation: dict[str, Any], author: str, owner: str, pe
 
 
 def _annotation_record(task: dict[str, Any], annotation: dict[str, Any], text: str, annotator: str,
-                       project_id: int, report: PullReport) -> dict[str, Any] | None:
+                       project_id: int, report: PullReport) -> dict[str, Any]:
     spans, category = [], None
     for item in annotation.get("result") or []:
         value = item.get("value") or {}
