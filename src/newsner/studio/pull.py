@@ -267,6 +267,7 @@ def pull_annotations(connection: Connection, settings: Settings, out_dir: Path,
     records: list[dict[str, Any]] = []
     held: list[dict[str, Any]] = []
     exports = []
+    known = set(position) or None
     for owner, project in sorted(projects.items()):
         raw = export_snapshot(connection, project.id)
         try:
@@ -277,7 +278,7 @@ def pull_annotations(connection: Connection, settings: Settings, out_dir: Path,
         export_path.parent.mkdir(parents=True, exist_ok=True)
         export_path.write_bytes(raw)
         exports.append(export_path.name)
-        accepted, stray = normalise_export(tasks, people, owner, project.id, report, set(position) if position else None)
+        accepted, stray = normalise_export(tasks, people, owner, project.id, report, known)
         records += accepted
         held += stray
     report.export = ", ".join(exports)
@@ -312,6 +313,6 @@ def pull_annotations(connection: Connection, settings: Settings, out_dir: Path,
     order = lambda r: (position.get(r["sentence_id"], len(position)), r["sentence_id"], r["annotator"])  # noqa: E731
     write_jsonl(path, sorted(records, key=order))
     write_jsonl(out_dir / HELD_FILE, sorted(held, key=order))
-    report.held.sort(key=lambda h: (position.get(h["sentence_id"], len(position)), h["sentence_id"], h["annotator"]))
+    report.held.sort(key=order)
     write_json(out_dir / "pull-report.json", report.as_dict())
     return path, report

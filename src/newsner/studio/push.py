@@ -95,11 +95,10 @@ def annotator_projects(connection: Connection, base: str) -> dict[str, Any]:
     return found
 
 
-def project_options(settings: Settings, annotator: str, guidelines: Path | None) -> dict[str, Any]:
+def project_options(settings: Settings, guidelines: Path | None) -> dict[str, Any]:
+    """The options every annotator project shares (built once per push: it renders the guidelines)."""
     return {
         "label_config": label_config(settings),
-        "description": (f"Sentences assigned to {annotator}. Open only your own project: "
-                        f"other annotators' projects are theirs, and edits there are not credited to you."),
         "expert_instruction": guidelines_html(guidelines) if guidelines else "",
         "show_instruction": bool(guidelines and guidelines.is_file()),
         "maximum_annotations": 1,
@@ -111,15 +110,16 @@ def project_options(settings: Settings, annotator: str, guidelines: Path | None)
 
 
 def ensure_project(connection: Connection, settings: Settings, annotator: str, existing: Any | None,
-                   guidelines: Path | None = None) -> tuple[int, bool]:
-    """Create the annotator's project or update its config and instructions; return (id, created)."""
+                   shared: dict[str, Any]) -> tuple[int, bool]:
+    """Create the annotator's project or update its config and instructions (`shared`); return (id, created)."""
     from newsner.errors import ConfigError
 
     title = project_title(settings.studio["project"], annotator)
     if len(title) > TITLE_MAX:
         raise ConfigError(f"[studio] project {settings.studio['project']!r} is too long: the annotator projects' "
                           f"titles ({title!r}) must fit Label Studio's {TITLE_MAX} characters")
-    options = project_options(settings, annotator, guidelines)
+    options = {**shared, "description": (f"Sentences assigned to {annotator}. Open only your own project: other "
+                                         f"annotators' projects are theirs, and edits there are not credited to you.")}
     if existing is None:
         project = connection.call("create a project", connection.client.projects.create, title=title, **options)
         return project.id, True
@@ -190,8 +190,9 @@ def push_tasks(connection: Connection, settings: Settings, tasks: Iterable[dict[
     report.assignment = assigned.summary()
     existing = annotator_projects(connection, settings.studio["project"])
     size = batch_size or settings.studio["batch_size"]
+    shared = project_options(settings, guidelines)
     for annotator, sentence_ids in sorted(by_annotator(assignments).items()):
-        project_id, created = ensure_project(connection, settings, annotator, existing.get(annotator), guidelines)
+        project_id, created = ensure_project(connection, settings, annotator, existing.get(annotator), shared)
         report.projects[annotator] = project_id
         report.created += created
         known = project_tasks(connection, project_id)
