@@ -12,6 +12,8 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from newsner.align import RULES
+
 CHECKS = {
     "space": "leading or trailing space",
     "punctuation": "leading or trailing punctuation or quote",
@@ -19,8 +21,8 @@ CHECKS = {
     "possessive": "ends with a possessive 's",
     "cuts-word": "starts or ends inside a word",
 }
-_POSSESSIVE = re.compile(r"['’]s$")
-_LEADING_THE = re.compile(r"^the\s", re.IGNORECASE)
+# checks that are guideline rules newsner.align can apply: a span breaks one when the rule would change it
+ALIGN_RULES = ("leading-the", "possessive")
 # a final full stop that belongs to the name: U.S., Jr., Inc., St.
 _ABBREVIATION = re.compile(r"(?:\b(?:[A-Z]\.)+|\b(?:Jr|Sr|Inc|Co|Corp|Ltd|St|Mt|Bros|Dr|Mr|Mrs|Ms|Gen|Sen|Rep)\.)$")
 _CLOSERS = {")": "(", "]": "["}
@@ -51,10 +53,10 @@ def span_issues(text: str, start: int, end: int) -> list[str]:
         )
         if bad_first or bad_last:
             found.append("punctuation")
-        if _LEADING_THE.match(core):
-            found.append("leading-the")
-        if _POSSESSIVE.search(core):
-            found.append("possessive")
+        core_start = start + len(span) - len(span.lstrip())
+        core_end = core_start + len(core)
+        found += [name for name in ALIGN_RULES
+                  if RULES[name](text, core_start, core_end, "") != (core_start, core_end, "")]
     starts_inside = 0 < start < len(text) and text[start - 1].isalnum() and text[start].isalnum()
     ends_inside = 0 < end < len(text) and text[end - 1].isalnum() and text[end].isalnum()
     if starts_inside or ends_inside:
