@@ -19,6 +19,7 @@ import typer
 from newsner import __version__
 from newsner.config import Settings, load_settings
 from newsner.errors import NewsnerError
+from newsner.train import TrainOptions  # its defaults are the CLI's
 
 app = typer.Typer(
     name="newsner",
@@ -242,16 +243,15 @@ def train(
     annotations: Annotated[Path, typer.Argument(help="annotations.jsonl")] = Path("annotation/annotations.jsonl"),
     output: Annotated[Path, typer.Option("-o", "--output", help="Model folder to write.")] = Path("models/ner"),
     sentences: Annotated[Path, typer.Option("--sentences", help="sentences.jsonl (paragraph splits).")] = Path("corpus/sentences.jsonl"),
-    max_steps: Annotated[int, typer.Option("--max-steps", min=1, help="Training steps at most.")] = 2000,
-    patience: Annotated[int, typer.Option("--patience", min=0, help="Stop after this many steps without a better test F1.")] = 800,
-    eval_frequency: Annotated[int, typer.Option("--eval-frequency", min=1, help="Evaluate every N steps.")] = 100,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same model on CPU).")] = 0,
+    max_steps: Annotated[int, typer.Option("--max-steps", min=1, help="Training steps at most.")] = TrainOptions.max_steps,
+    patience: Annotated[int, typer.Option("--patience", min=0, help="Stop after this many steps without a better test F1.")] = TrainOptions.patience,
+    eval_frequency: Annotated[int, typer.Option("--eval-frequency", min=1, help="Evaluate every N steps.")] = TrainOptions.eval_frequency,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same model on CPU).")] = TrainOptions.seed,
     from_scratch: Annotated[bool, typer.Option("--from-scratch", help="Do not start from the base pipeline's weights.")] = False,
     config: ConfigOption = None,
 ) -> None:
     """Train the pre-label model on the adjudicated train split with spaCy; evaluate on the test split."""
     from newsner.steps import train_step
-    from newsner.train import TrainOptions
 
     options = TrainOptions(base="" if from_scratch else None, max_steps=max_steps, patience=patience,
                            eval_frequency=eval_frequency, seed=seed)
