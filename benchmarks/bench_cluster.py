@@ -59,7 +59,7 @@ def free_port() -> int:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sentences", type=int, default=50_000)
-    parser.add_argument("--memory", default="10000,100000")
+    parser.add_argument("--memory", default="10000,100000", help="sentence counts for part 2 ('' skips it)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-cluster-"))
     (work / "newsner.toml").write_text((ROOT / "newsner.toml").read_text())
@@ -78,6 +78,8 @@ def main() -> None:
         print(f"  {name:24s} {seconds:7.1f} s  {words / seconds:8.0f} words/s  {one / seconds:.2f}x one process  "
               f"client peak {peak:5.0f} MiB  output identical: {same}")
 
+    if not args.memory:
+        return
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     cluster_env = env  # workers without a nanny: Dask's pre-spawn MALLOC_TRIM_THRESHOLD_ does not apply

@@ -112,3 +112,38 @@ def test_split_on_two_local_workers_writes_the_local_bytes(project: Path, runner
     assert Path("local.jsonl").read_bytes() == Path("dask.jsonl").read_bytes()
     assert local.output.splitlines()[-1].replace("local", "dask") == dask.output.splitlines()[-1]
     assert "1 runs longer than 1000 characters" in dask.output
+
+
+def test_local_workers_inherit_the_pipeline_and_a_killed_one_is_replaced_alike(project: Path):
+    import sys
+
+    from newsner import prelabel as prelabelling
+    from newsner.cluster import WORKER_SWITCH_INTERVAL, dask_client, map_in_order
+    from newsner.config import load_settings
+
+    settings = load_settings(project / "newsner.toml")
+    records = [json.loads(line) for line in write_sentences(project / "s.jsonl", 1200).read_text().splitlines()]
+    batches = list(prelabelling._batches(iter(records), 32, False))
+    here = prelabelling._dask_prelabeller(settings, None, None)  # what a local cluster's workers inherit
+    expected = [task for batch in batches for task in here.run(batch)[0]]
+
+    def loaded() -> int:
+        from newsner import prelabel
+
+        return len(prelabel._DASK_WORKERS)
+
+    with dask_client(workers=2) as client:
+        assert set(client.run(loaded).values()) == {1}, "the workers are forked: the pipeline is already there"
+        assert list(client.run(sys.getswitchinterval).values()) == [pytest.approx(WORKER_SWITCH_INTERVAL)] * 2
+        pids = sorted(client.run(os.getpid).values())
+        got = []
+        for i, (tasks, _) in enumerate(map_in_order(client, prelabelling._dask_work, batches, settings, None, None)):
+            got.extend(tasks)
+            if i == 2:
+                os.kill(pids[0], signal.SIGKILL)
+        client.wait_for_workers(2, timeout=60)
+        assert pids[0] not in client.run(os.getpid).values()
+        assert list(client.run(sys.getswitchinterval).values()) == [pytest.approx(WORKER_SWITCH_INTERVAL)] * 2, \
+            "the replacement is set up too"
+        assert set(client.run(loaded).values()) == {1}
+    assert got == expected

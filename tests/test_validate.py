@@ -97,3 +97,13 @@ def test_unknown_file_name_needs_schema(tmp_path: Path, runner):
     assert "cannot tell the record type from the file name" in result.output
     result = runner.invoke(app, ["validate", str(path), "--schema", "sentence", "--config", str(ROOT / "newsner.toml")])
     assert result.exit_code == 0, result.output
+
+
+def test_a_validation_error_raised_on_a_worker_reaches_the_caller_whole():
+    import pickle
+
+    from newsner.errors import ValidationError
+
+    error = pickle.loads(pickle.dumps(ValidationError("task for sentence x: bad", ["[$.id] bad"])))
+    assert isinstance(error, ValidationError) and str(error) == "task for sentence x: bad"
+    assert error.problems == ["[$.id] bad"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -24,10 +25,19 @@ from newsner.errors import NewsnerError
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 CONNECT_TIMEOUT = 10.0  # seconds to reach a scheduler before giving up
 IN_FLIGHT_PER_WORKER = 4  # batches queued per worker: keeps every core busy, memory bounded
+# A worker computes in a thread beside its event loop; at Python's default 5 ms switch interval the
+# two hand the GIL back and forth often enough to cost spaCy ~4% per batch (measured). 50 ms keeps
+# the loop responsive (heartbeats are seconds apart) and the batches as fast as in one process.
+WORKER_SWITCH_INTERVAL = 0.05
 
 
 class ClusterError(NewsnerError):
     """The Dask cluster cannot be reached or started."""
+
+
+def dask_setup(worker: Any = None) -> None:
+    """Prepare a Dask worker for newsner's batches (`dask worker --preload newsner.cluster`)."""
+    sys.setswitchinterval(WORKER_SWITCH_INTERVAL)
 
 
 def scheduler_address(scheduler: str | None) -> str | None:
@@ -40,7 +50,10 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
     """A connected `distributed.Client`: to `scheduler`, or to a local cluster of `workers` single-threaded workers.
 
     The local cluster binds 127.0.0.1, has no dashboard, and starts its workers without Dask's
-    `MALLOC_TRIM_THRESHOLD_` (it slows spaCy by 20–27%). It is shut down when the block ends.
+    `MALLOC_TRIM_THRESHOLD_` (it slows spaCy by 20–27%). Its workers are forked from this process, so
+    what the caller loaded before (the spaCy pipeline) is theirs without importing or loading it again,
+    and they share its pages: measured 7% less time per batch than spawned workers that load their own
+    (which is also why `--n-process` forks). It is shut down when the block ends.
     """
     try:
         import dask
@@ -56,13 +69,32 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
         with client:
             yield client
         return
-    with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+    local = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+             "distributed.worker.multiprocessing-method": "fork",
+             # the workers' statistical profiler and the servers' 20 ms ticks take the GIL from the
+             # batches: without them 20k sentences ran ~5% faster (measured, 3 rounds)
+             "distributed.worker.profile.enabled": False,
+             "distributed.admin.tick.interval": "500ms",
+             "distributed.admin.system-monitor.interval": "5s"}
+    with dask.config.set(local):
         # silence_logs: the workers' heartbeats log tracebacks while the cluster shuts down; a user must
         # not see one (the run's own errors still reach the client as exceptions)
         cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True, host="127.0.0.1",
                                dashboard_address=None, silence_logs=logging.CRITICAL)
         with cluster, Client(cluster, set_as_default=False) as client:
+            client.register_plugin(_setup_plugin(), name="newsner-setup")
             yield client
+
+
+def _setup_plugin() -> Any:
+    """A worker plugin that runs `dask_setup` on every worker, also on those that replace dead ones."""
+    from distributed import WorkerPlugin
+
+    class Setup(WorkerPlugin):
+        def setup(self, worker: Any) -> None:
+            dask_setup(worker)
+
+    return Setup()
 
 
 def map_in_order(client: Any, function: Callable[..., Any], items: Iterable[Any], *args: Any) -> Iterator[Any]:

@@ -28,6 +28,9 @@ class ValidationError(NewsnerError):
         super().__init__(message)
         self.problems = problems or []
 
+    def __reduce__(self) -> tuple:  # raised on a worker process, it reaches the caller whole
+        return type(self), (self.args[0], self.problems)
+
 
 class ModelError(NewsnerError):
     """A spaCy pipeline cannot be loaded or lacks what is needed."""

@@ -25,6 +25,7 @@ from newsner.errors import InputError, ModelError, ValidationError
 from newsner.ingest import content_id
 from newsner.align import align_span
 from newsner.labelconfig import FROM_NAME, TO_NAME
+from newsner.validate import record_problems
 
 ENT_ATTRS = ("doc.ents", "token.ent_iob", "token.ent_type")
 
@@ -156,6 +157,7 @@ class _Prelabeller:
         self.label_map = {**settings.labels["from_spacy"], **{label: label for label in settings.entities}}
         self.scores = scores or settings.prelabel["scores"]
         self.walker = _GreedyWalker(self.nlp.get_pipe("ner")) if self.scores == "greedy" else None
+        self.labels = set(settings.entities)
 
     def _units(self, sentences: list[dict[str, Any]]) -> list[tuple[str, list[tuple[int, dict[str, Any]]]]]:
         """Texts to run NER on, each with its sentences and their offsets in that text."""
@@ -188,6 +190,11 @@ class _Prelabeller:
             for doc, path, (_, placed) in zip(docs, paths, units, strict=True):
                 for offset, sentence in placed:
                     tasks.append(self._task(doc, path, offset, sentence, report))
+        # validated where they are made: on a worker this is parallel work, not the client's
+        for task in tasks:
+            problems = record_problems("task", task, self.labels)
+            if problems:
+                raise ValidationError(f"task for sentence {task['data']['sentence_id']}: " + "; ".join(problems), problems)
         report.tasks = len(tasks)
         return tasks, report
 
@@ -289,22 +296,15 @@ def prelabel(sentences: Iterable[dict[str, Any]], settings: Settings, *, model: 
     >>> [(r["value"]["text"], r["value"]["labels"][0]) for r in task["predictions"][0]["result"]]
     [('Angela Merkel', 'PER'), ('Joe Biden', 'PER'), ('Paris', 'LOC')]
     """
-    from newsner.validate import record_problems
-
     report = report if report is not None else PrelabelReport()
     n_process = n_process or settings.prelabel["n_process"]
     batch_size = batch_size or settings.prelabel["batch_size"]
-    labels = set(settings.entities)
     batches = _batches(_within_limit(sentences), batch_size, settings.prelabel["context"] == "paragraph")
     mode = "dask" if scheduler or workers else "processes" if n_process > 1 else "one"
     runs = RUNNERS[mode](batches, settings, model, scores, n_process=n_process, scheduler=scheduler, workers=workers)
     for tasks, part in runs:
         report.add(part)
-        for task in tasks:
-            problems = record_problems("task", task, labels)
-            if problems:
-                raise ValidationError(f"task for sentence {task['data']['sentence_id']}: " + "; ".join(problems), problems)
-            yield task
+        yield from tasks
 
 
 def _within_limit(sentences: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
@@ -347,20 +347,28 @@ def _run_dask(batches: Batches, settings: Settings, model: str | None, scores: s
               scheduler: str | None, workers: int | None, **_: Any) -> Results:
     from newsner.cluster import dask_client, map_in_order
 
+    if not scheduler:
+        # a local cluster's workers are forked from here: loaded once, they all have it (and a missing
+        # model fails here, before any worker starts)
+        _dask_prelabeller(settings, model, scores)
     with dask_client(scheduler, workers) as client:
         yield from map_in_order(client, _dask_work, batches, settings, model, scores)
 
 
-# one pipeline per worker process and configuration, loaded on first use
+# one pipeline per worker process and configuration, loaded on first use (or inherited from the client)
 _DASK_WORKERS: dict[str, _Prelabeller] = {}
+
+
+def _dask_prelabeller(settings: Settings, model: str | None, scores: str | None) -> _Prelabeller:
+    key = repr((settings.labels, settings.prelabel, model, scores))
+    if key not in _DASK_WORKERS:
+        _DASK_WORKERS[key] = _Prelabeller(settings, model, scores)
+    return _DASK_WORKERS[key]
 
 
 def _dask_work(batch: list[dict[str, Any]], settings: Settings, model: str | None,
                scores: str | None) -> tuple[list[dict[str, Any]], PrelabelReport]:
-    key = repr((settings.labels, settings.prelabel, model, scores))
-    if key not in _DASK_WORKERS:
-        _DASK_WORKERS[key] = _Prelabeller(settings, model, scores)
-    return _DASK_WORKERS[key].run(batch)
+    return _dask_prelabeller(settings, model, scores).run(batch)
 
 
 RUNNERS = {"one": _run_here, "processes": _run_processes, "dask": _run_dask}
