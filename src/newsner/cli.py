@@ -246,7 +246,8 @@ def train(
     max_steps: Annotated[int, typer.Option("--max-steps", min=1, help="Training steps at most.")] = TrainOptions.max_steps,
     patience: Annotated[int, typer.Option("--patience", min=0, help="Stop after this many steps without a better test F1.")] = TrainOptions.patience,
     eval_frequency: Annotated[int, typer.Option("--eval-frequency", min=1, help="Evaluate every N steps.")] = TrainOptions.eval_frequency,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same model on CPU).")] = TrainOptions.seed,
+    max_seconds: Annotated[float | None, typer.Option("--max-seconds", min=1, help="A time budget: stop at the first update past it (the result then depends on the machine's speed).")] = TrainOptions.max_seconds,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed and step budget, same model on CPU).")] = TrainOptions.seed,
     from_scratch: Annotated[bool, typer.Option("--from-scratch", help="Do not start from the base pipeline's weights.")] = False,
     config: ConfigOption = None,
 ) -> None:
@@ -254,8 +255,14 @@ def train(
     from newsner.steps import train_step
 
     options = TrainOptions(base="" if from_scratch else None, max_steps=max_steps, patience=patience,
-                           eval_frequency=eval_frequency, seed=seed)
-    report = train_step(annotations, output, load_settings(config), sentences=sentences, options=options)
+                           eval_frequency=eval_frequency, seed=seed, max_seconds=max_seconds)
+
+    def progress(p: dict[str, Any]) -> None:
+        say(f"train: step {p['step']:>5}  epoch {p['epoch']:>3}  loss {p['loss']:9.1f}  test F1 {p['f1']:.3f}  "
+            f"best {p['best_f1']:.3f}  {p['seconds']:5.0f} s")
+
+    report = train_step(annotations, output, load_settings(config), sentences=sentences, options=options,
+                        on_progress=progress)
     say(f"train: {report.summary()} -> {output} (metrics.json inside; use it with `newsner prelabel --model {output}`)")
 
 

@@ -107,12 +107,13 @@ def optional_records(path: Path) -> list[dict[str, Any]] | None:
     return read_records(path) if path.is_file() else None
 
 
-def train_step(annotations: Path, output: Path, settings: Settings, *, sentences: Path, options: Any = None) -> Any:
+def train_step(annotations: Path, output: Path, settings: Settings, *, sentences: Path, options: Any = None,
+               on_progress: Any = None) -> Any:
     """Train a pre-label model from the adjudicated annotations into `output`; return the TrainReport."""
     from newsner.train import train_model
 
     return train_model(read_units(annotations, settings), settings, output, options=options,
-                       sentences=optional_records(sentences))
+                       sentences=optional_records(sentences), on_progress=on_progress)
 
 
 def export_step(kind: str, annotations: Path, output: Path, settings: Settings, *, sentences: Path) -> Any:

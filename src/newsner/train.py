@@ -20,6 +20,8 @@ import json
 import shutil
 import tempfile
 import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -111,8 +113,12 @@ stop = 1000
 compound = 1.001
 
 [training.logger]
-@loggers = "spacy.ConsoleLogger.v1"
-progress_bar = false
+@loggers = "newsner.train_logger.v1"
+session = "{session}"
+
+[training.before_update]
+@callbacks = "newsner.train_budget.v1"
+session = "{session}"
 
 [training.optimizer]
 @optimizers = "Adam.v1"
@@ -149,6 +155,26 @@ class TrainOptions:
     eval_frequency: int = 100
     dropout: float = 0.1
     seed: int = 0
+    max_seconds: float | None = None  # a time budget for the training loop: it stops at the first update past it
+
+
+class _OutOfTime(Exception):
+    """Raised inside spaCy's loop when the time budget is spent (the best model so far is kept)."""
+
+
+@dataclass
+class _Session:
+    """What one training run's callbacks share (spaCy's config can only name them by a string)."""
+
+    deadline: float | None
+    on_progress: Callable[[dict[str, Any]], None] | None
+    start: float = field(default_factory=time.perf_counter)
+    steps: int = 0  # updates done
+    best: float = 0.0
+    stopped: str = "patience"
+
+
+_SESSIONS: dict[str, _Session] = {}
 
 
 @dataclass
@@ -157,7 +183,8 @@ class TrainReport:
 
     def summary(self) -> str:
         m = self.metrics
-        return (f"{m['train_sentences']} training sentences, {m['steps']} steps in {m['seconds']:.0f} s; test split "
+        return (f"{m['train_sentences']} training sentences, {m['steps']} steps in {m['seconds']:.0f} s "
+                f"(stopped by {m['stopped_by']}); test split "
                 f"({m['test_sentences']} sentences): P {m['test']['precision']:.3f} R {m['test']['recall']:.3f} "
                 f"F1 {m['test']['f1']:.3f}")
 
@@ -167,6 +194,35 @@ def _register_callbacks() -> None:
 
     if "newsner.tok2vec_from_base.v1" in registry.callbacks:
         return
+
+    @registry.loggers("newsner.train_logger.v1")
+    def train_logger(session: str) -> Any:
+        def setup(nlp: Any, stdout: Any, stderr: Any) -> Any:
+            def log_step(info: dict[str, Any] | None) -> None:
+                run = _SESSIONS[session]
+                if info is None:
+                    return
+                run.best = max(run.best, float(info["score"]))
+                if run.on_progress is not None:
+                        run.on_progress({"step": info["step"], "epoch": info["epoch"],
+                                     "loss": float(sum(info["losses"].values())), "f1": float(info["score"]),
+                                     "best_f1": run.best, "seconds": time.perf_counter() - run.start})
+
+            return log_step, lambda: None
+
+        return setup
+
+    @registry.callbacks("newsner.train_budget.v1")
+    def train_budget(session: str) -> Any:
+        def before_update(nlp: Any, args: dict[str, Any]) -> None:
+            run = _SESSIONS[session]
+            run.steps = args["step"]
+            # step 0 always runs: spaCy evaluates after it, so there is a best model to keep
+            if run.steps and run.deadline is not None and time.perf_counter() >= run.deadline:
+                run.stopped = "time budget"
+                raise _OutOfTime
+
+        return before_update
 
     @registry.callbacks("newsner.tok2vec_from_base.v1")
     def tok2vec_from_base(base: str) -> Any:
@@ -196,11 +252,15 @@ def _data_hash(paths: list[Path]) -> str:
 
 
 def train_model(units: list[Unit], settings: Settings, output: Path, *, options: TrainOptions | None = None,
-                sentences: list[dict[str, Any]] | None = None) -> TrainReport:
+                sentences: list[dict[str, Any]] | None = None,
+                on_progress: Callable[[dict[str, Any]], None] | None = None) -> TrainReport:
     """Train an NER pipeline on the adjudicated train split and write it, with `metrics.json`, to `output`.
 
-    Raises `InputError` for too little data (an empty split) and `ModelError` for a base pipeline
-    without usable weights.
+    `on_progress` is called after every evaluation with the step, epoch, loss, test F1, best F1 so
+    far and seconds. Training ends at `max_steps`, after `patience` steps without a better test F1,
+    or at the first update past `max_seconds`; the best model seen is the one written. Raises
+    `InputError` for too little data (an empty split) and `ModelError` for a base pipeline without
+    usable weights.
     """
     import spacy
     from spacy.tokens import DocBin
@@ -221,7 +281,8 @@ def train_model(units: list[Unit], settings: Settings, output: Path, *, options:
         if min(counts.values()) == 0:
             raise InputError(f"too little data to train: {counts['train']} training and {counts['test']} test "
                                f"sentences; annotate more (both splits need sentences)")
-        text = CONFIG.format(seed=options.seed, lang=settings.dataset["language"], dropout=options.dropout,
+        session = uuid.uuid4().hex
+        text = CONFIG.format(session=session, seed=options.seed, lang=settings.dataset["language"], dropout=options.dropout,
                              patience=options.patience, max_steps=options.max_steps,
                              eval_frequency=options.eval_frequency,
                              initialize=FROM_BASE.format(base=base) if base else "")
@@ -229,26 +290,38 @@ def train_model(units: list[Unit], settings: Settings, output: Path, *, options:
                                                        "paths.dev": str(work / "data" / "test.spacy")})
         config = load_model_from_config(config, auto_fill=True, validate=True).config  # spaCy's defaults filled in
         start = time.perf_counter()
+        run = _SESSIONS[session] = _Session(deadline=None, on_progress=on_progress)
         try:
-            nlp = init_nlp(config, use_gpu=-1)
-        except OSError as err:
-            raise ModelError(f"base pipeline {base!r} cannot be loaded ({err}); install it or use --from-scratch") from None
-        ner = nlp.get_pipe("ner")
-        log = io.StringIO()
-        (work / "out").mkdir()
-        spacy_train(nlp, work / "out", use_gpu=-1, stdout=log, stderr=log)
+            try:
+                nlp = init_nlp(config, use_gpu=-1)
+            except OSError as err:
+                raise ModelError(f"base pipeline {base!r} cannot be loaded ({err}); install it or use --from-scratch") from None
+            ner = nlp.get_pipe("ner")
+            if options.max_seconds is not None:  # the budget is the training loop's (data and base are loaded)
+                run.deadline = time.perf_counter() + options.max_seconds
+            (work / "out").mkdir()
+            try:
+                spacy_train(nlp, work / "out", use_gpu=-1, stdout=io.StringIO(), stderr=io.StringIO())
+                run.steps += 1  # the last update ran
+            except _OutOfTime:
+                pass
+        finally:
+            del _SESSIONS[session]
+        if run.steps >= options.max_steps:
+            run.stopped = "max_steps"
         seconds = time.perf_counter() - start
+        # spaCy saves model-best at every better evaluation (step 0 is evaluated): it exists
         best = spacy.load(work / "out" / "model-best")
         examples = [Example(best.make_doc(doc.text), doc) for doc in DocBin().from_disk(work / "data" / "test.spacy")
                     .get_docs(best.vocab)]
         scores = best.evaluate(examples)
-        steps = _last_step(log.getvalue())
         metrics = {
             "base_model": base or None,
             "labels": list(ner.labels),
             "train_sentences": counts["train"],
             "test_sentences": counts["test"],
-            "steps": steps,
+            "steps": run.steps,
+            "stopped_by": run.stopped,
             "seconds": round(seconds, 1),
             "seed": options.seed,
             "options": {k: v for k, v in options.__dict__.items() if k != "base"},
@@ -264,9 +337,3 @@ def train_model(units: list[Unit], settings: Settings, output: Path, *, options:
     (output / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return TrainReport(metrics=metrics)
 
-
-def _last_step(log: str) -> int:
-    """The last step in spaCy's console log table (`E  #  LOSS …` rows)."""
-    steps = [int(parts[1]) for parts in (line.split() for line in log.splitlines())
-             if len(parts) > 2 and parts[0].isdigit() and parts[1].isdigit()]
-    return max(steps, default=0)
