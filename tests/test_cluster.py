@@ -147,3 +147,19 @@ def test_local_workers_inherit_the_pipeline_and_a_killed_one_is_replaced_alike(p
             "the replacement is set up too"
         assert set(client.run(loaded).values()) == {1}
     assert got == expected
+
+
+def test_the_client_keeps_no_batch_once_its_result_is_in():
+    """Flat client memory: nothing of a submitted batch stays in the client (Dask's message log included)."""
+    import gc
+
+    from distributed.protocol.serialize import Serialized
+
+    from newsner.cluster import dask_client, map_in_order
+
+    with dask_client(workers=1) as client:
+        sizes = list(map_in_order(client, len, (bytes([i]) * 50_000 for i in range(60))))
+        gc.collect()
+        kept = [o for o in gc.get_objects() if isinstance(o, Serialized)]
+    assert sizes == [50_000] * 60
+    assert len(kept) <= 2, f"{len(kept)} of 60 serialized submissions are still held by the client"
