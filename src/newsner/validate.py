@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -114,26 +116,59 @@ def schema_for(path: Path, schema: str | None = None) -> str:
 
 
 def validate_file(path: str | Path, *, schema: str | None = None, settings: Settings | None = None) -> tuple[int, list[str]]:
-    """Validate one JSONL record file; return (records checked, `file:line: [path] message` problems)."""
+    """Validate one JSONL record file; return (records checked, `file:line: [path] message` problems).
+
+    Memory stays small whatever the file's size: duplicate keys are found from an 8-byte digest per
+    record (sorted once), and only the few digests seen twice are looked up again, in a second pass,
+    to name the lines.
+    """
     path = Path(path)
     name = schema_for(path, schema)
     labels = set(settings.entities) if settings else None
-    seen: dict[Any, int] = {}
-    problems: list[str] = []
+    key_of = UNIQUE_KEY.get(name)
+    digests = array("Q")
+    problems: list[tuple[int, str]] = []
     count = 0
+    failure = None
     try:
         for number, record in read_jsonl(path):
             count += 1
-            problems.extend(f"{path}:{number}: {p}" for p in record_problems(name, record, labels))
-            key = UNIQUE_KEY[name](record) if name in UNIQUE_KEY else None
+            problems.extend((number, f"{path}:{number}: {p}") for p in record_problems(name, record, labels))
+            key = key_of(record) if key_of else None
             if key is not None and key != (None, None):
+                digests.append(_digest(key))
+    except NewsnerError as err:
+        failure = str(err)
+    twice = _repeated(digests)
+    if twice and key_of:
+        seen: dict[Any, int] = {}
+        try:
+            for number, record in read_jsonl(path):
+                key = key_of(record)
+                if key is None or key == (None, None) or _digest(key) not in twice:
+                    continue
                 if key in seen:
-                    problems.append(f"{path}:{number}: [$] duplicate {key!r}, first on line {seen[key]}")
+                    problems.append((number, f"{path}:{number}: [$] duplicate {key!r}, first on line {seen[key]}"))
                 else:
                     seen[key] = number
-    except NewsnerError as err:
-        problems.append(str(err))
-    return count, problems
+        except NewsnerError:
+            pass  # the first pass reported it
+    ordered = [text for _, text in sorted(problems, key=lambda item: item[0])]
+    return count, ordered + ([failure] if failure else [])
+
+
+def _digest(key: Any) -> int:
+    return int.from_bytes(hashlib.blake2b(repr(key).encode(), digest_size=8).digest(), "little")
+
+
+def _repeated(digests: array) -> set[int]:
+    """The digests that occur more than once."""
+    if len(digests) < 2:
+        return set()
+    import numpy
+
+    values = numpy.sort(numpy.frombuffer(digests, dtype=numpy.uint64))
+    return set(values[1:][values[1:] == values[:-1]].tolist())
 
 
 def default_paths(root: Path) -> list[Path]:
