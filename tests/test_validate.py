@@ -61,6 +61,18 @@ def test_duplicate_ids(tmp_path: Path):
     assert problems == [f"{path}:2: [$] duplicate '{example('sentence')['id']}', first on line 1"]
 
 
+def test_duplicate_pairs_are_listed_in_line_order_among_other_problems(tmp_path: Path):
+    a = example("annotation")
+    other = {**a, "annotator": "annotator-2"}
+    broken = {**other, "spans": [{**a["spans"][0], "end": 999}]}
+    path = write(tmp_path / "annotations.jsonl", [a, other, broken, a, other])
+    _, problems = validate_file(path)
+    key = (a["sentence_id"], a["annotator"])
+    assert [p.split(": ", 1)[0] for p in problems] == [f"{path}:3", f"{path}:3", f"{path}:4", f"{path}:5"]
+    assert problems[2] == f"{path}:4: [$] duplicate {key!r}, first on line 1"
+    assert problems[3].endswith(f"duplicate {(a['sentence_id'], 'annotator-2')!r}, first on line 2")
+
+
 def test_bad_json_line(tmp_path: Path):
     path = tmp_path / "sentences.jsonl"
     path.write_text(json.dumps(example("sentence")) + "\n{oops\n")
