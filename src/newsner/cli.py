@@ -244,6 +244,7 @@ def train(
     output: Annotated[Path, typer.Option("-o", "--output", help="Model folder to write.")] = Path("models/ner"),
     sentences: Annotated[Path, typer.Option("--sentences", help="sentences.jsonl (paragraph splits).")] = Path("corpus/sentences.jsonl"),
     max_steps: Annotated[int, typer.Option("--max-steps", min=1, help="Training steps at most.")] = TrainOptions.max_steps,
+    max_epochs: Annotated[int, typer.Option("--max-epochs", min=0, help="Passes over the training data at most (0: no limit).")] = TrainOptions.max_epochs,
     patience: Annotated[int, typer.Option("--patience", min=0, help="Stop after this many steps without a better test F1.")] = TrainOptions.patience,
     eval_frequency: Annotated[int, typer.Option("--eval-frequency", min=1, help="Evaluate every N steps.")] = TrainOptions.eval_frequency,
     max_seconds: Annotated[float | None, typer.Option("--max-seconds", min=1, help="A time budget: stop at the first update past it (the result then depends on the machine's speed).")] = TrainOptions.max_seconds,
@@ -254,7 +255,7 @@ def train(
     """Train the pre-label model on the adjudicated train split with spaCy; evaluate on the test split."""
     from newsner.steps import train_step
 
-    options = TrainOptions(base="" if from_scratch else None, max_steps=max_steps, patience=patience,
+    options = TrainOptions(base="" if from_scratch else None, max_steps=max_steps, max_epochs=max_epochs, patience=patience,
                            eval_frequency=eval_frequency, seed=seed, max_seconds=max_seconds)
 
     def progress(p: dict[str, Any]) -> None:

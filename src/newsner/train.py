@@ -97,7 +97,7 @@ path = ${{paths.dev}}
 seed = ${{system.seed}}
 dropout = {dropout}
 patience = {patience}
-max_epochs = 0
+max_epochs = {max_epochs}
 max_steps = {max_steps}
 eval_frequency = {eval_frequency}
 
@@ -150,7 +150,8 @@ class TrainOptions:
     """What `newsner train` may be told; the defaults are the ones measured to generalise."""
 
     base: str | None = None  # default: [prelabel] model; "" trains from scratch
-    max_steps: int = 2000
+    max_steps: int = 2500
+    max_epochs: int = 20  # bounds small data: 2,000 sentences stop after 20 passes, not 2500 steps
     patience: int = 800
     eval_frequency: int = 100
     dropout: float = 0.1
@@ -171,7 +172,8 @@ class _Session:
     start: float = field(default_factory=time.perf_counter)
     steps: int = 0  # updates done
     best: float = 0.0
-    stopped: str = "patience"
+    best_step: int = 0
+    stopped: str = ""
 
 
 _SESSIONS: dict[str, _Session] = {}
@@ -202,7 +204,8 @@ def _register_callbacks() -> None:
                 run = _SESSIONS[session]
                 if info is None:
                     return
-                run.best = max(run.best, float(info["score"]))
+                if float(info["score"]) > run.best or info["step"] == 0:
+                    run.best, run.best_step = float(info["score"]), info["step"]
                 if run.on_progress is not None:
                         run.on_progress({"step": info["step"], "epoch": info["epoch"],
                                      "loss": float(sum(info["losses"].values())), "f1": float(info["score"]),
@@ -283,7 +286,7 @@ def train_model(units: list[Unit], settings: Settings, output: Path, *, options:
                                f"sentences; annotate more (both splits need sentences)")
         session = uuid.uuid4().hex
         text = CONFIG.format(session=session, seed=options.seed, lang=settings.dataset["language"], dropout=options.dropout,
-                             patience=options.patience, max_steps=options.max_steps,
+                             patience=options.patience, max_steps=options.max_steps, max_epochs=options.max_epochs,
                              eval_frequency=options.eval_frequency,
                              initialize=FROM_BASE.format(base=base) if base else "")
         config = load_config_from_str(text, overrides={"paths.train": str(work / "data" / "train.spacy"),
@@ -307,8 +310,10 @@ def train_model(units: list[Unit], settings: Settings, output: Path, *, options:
                 pass
         finally:
             del _SESSIONS[session]
-        if run.steps >= options.max_steps:
-            run.stopped = "max_steps"
+        if run.stopped != "time budget":
+            last = run.steps - 1
+            run.stopped = ("patience" if options.patience and last - run.best_step >= options.patience
+                           else "max_steps" if run.steps > options.max_steps else "max_epochs")
         seconds = time.perf_counter() - start
         # spaCy saves model-best at every better evaluation (step 0 is evaluated): it exists
         best = spacy.load(work / "out" / "model-best")
