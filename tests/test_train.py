@@ -174,3 +174,6 @@ def test_same_seed_same_model(tmp_path, monkeypatch):
         assert result.exit_code == 0, result.output
     for component in ("tok2vec", "ner"):
         assert (tmp_path / "a" / component / "model").read_bytes() == (tmp_path / "b" / component / "model").read_bytes()
+    config = (tmp_path / "a" / "config.cfg").read_text()
+    assert config == (tmp_path / "b" / "config.cfg").read_text()
+    assert "newsner-train-" not in config and "newsner.train_" not in config, "no temporary path, no run callback"

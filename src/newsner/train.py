@@ -207,7 +207,7 @@ def _register_callbacks() -> None:
                 if float(info["score"]) > run.best or info["step"] == 0:
                     run.best, run.best_step = float(info["score"]), info["step"]
                 if run.on_progress is not None:
-                        run.on_progress({"step": info["step"], "epoch": info["epoch"],
+                    run.on_progress({"step": info["step"], "epoch": info["epoch"],
                                      "loss": float(sum(info["losses"].values())), "f1": float(info["score"]),
                                      "best_f1": run.best, "seconds": time.perf_counter() - run.start})
 
@@ -260,8 +260,10 @@ def train_model(units: list[Unit], settings: Settings, output: Path, *, options:
     """Train an NER pipeline on the adjudicated train split and write it, with `metrics.json`, to `output`.
 
     `on_progress` is called after every evaluation with the step, epoch, loss, test F1, best F1 so
-    far and seconds. Training ends at `max_steps`, after `patience` steps without a better test F1,
-    or at the first update past `max_seconds`; the best model seen is the one written. Raises
+    far and seconds. Training ends at `max_steps` or `max_epochs`, after `patience` steps without a
+    better test F1, or at the first update past `max_seconds`; the best model seen is the one written.
+    Its config.cfg names no temporary path and none of this run's callbacks (same data, same seed and
+    step budget: the same folder apart from metrics.json's timing). Raises
     `InputError` for too little data (an empty split) and `ModelError` for a base pipeline without
     usable weights.
     """
@@ -339,6 +341,17 @@ def train_model(units: list[Unit], settings: Settings, output: Path, *, options:
         if output.exists():
             shutil.rmtree(output)
         shutil.copytree(work / "out" / "model-best", output)
+        _portable_config(output / "config.cfg")
     (output / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return TrainReport(metrics=metrics)
 
+
+def _portable_config(path: Path) -> None:
+    """Keep this run's temporary data paths and progress callbacks out of the saved config."""
+    from spacy.util import load_config
+
+    config = load_config(path, interpolate=False)
+    config["paths"]["train"] = config["paths"]["dev"] = None
+    config["training"]["logger"] = {"@loggers": "spacy.ConsoleLogger.v1", "progress_bar": False}
+    config["training"]["before_update"] = None
+    config.to_disk(path)
