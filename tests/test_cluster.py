@@ -163,3 +163,16 @@ def test_the_client_keeps_no_batch_once_its_result_is_in():
         kept = [o for o in gc.get_objects() if isinstance(o, Serialized)]
     assert sizes == [50_000] * 60
     assert len(kept) <= 2, f"{len(kept)} of 60 serialized submissions are still held by the client"
+
+
+def test_remote_workers_started_as_the_docs_say_are_set_up():
+    """`dask worker --preload newsner.cluster` (docs/maintainers.md) runs newsner's set-up on the worker."""
+    import sys
+
+    from distributed import Client, LocalCluster
+
+    from newsner.cluster import WORKER_SWITCH_INTERVAL
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, silence_logs=40,
+                      preload=["newsner.cluster"]) as cluster, Client(cluster) as client:
+        assert list(client.run(sys.getswitchinterval).values()) == [pytest.approx(WORKER_SWITCH_INTERVAL)]
