@@ -32,6 +32,7 @@ from pathlib import Path
 from _measure import measured
 
 from newsner.ingest import content_id
+from newsner.io import write_jsonl
 from newsner.segment import sentence_id
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,8 +105,8 @@ def write_records(documents: list[list[Sentence]], folder: Path) -> tuple[Path, 
                                 "source": {"project": 1, "task_id": count + 1, "annotation_id": count + 1}})
             start += len(text) + 1
             count += 1
-    for name, records in (("sentences.jsonl", sentences), ("annotations.jsonl", annotations)):
-        (folder / name).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    write_jsonl(folder / "sentences.jsonl", sentences)
+    write_jsonl(folder / "annotations.jsonl", annotations)
     return folder / "annotations.jsonl", folder / "sentences.jsonl", count
 
 

@@ -167,13 +167,12 @@ class _OutOfTime(Exception):
 class _Session:
     """What one training run's callbacks share (spaCy's config can only name them by a string)."""
 
-    deadline: float | None
+    start: float
     on_progress: Callable[[dict[str, Any]], None] | None
-    start: float = field(default_factory=time.perf_counter)
+    deadline: float | None = None
     steps: int = 0  # updates done
     best: float = 0.0
     best_step: int = 0
-    stopped: str = ""
 
 
 _SESSIONS: dict[str, _Session] = {}
@@ -222,7 +221,6 @@ def _register_callbacks() -> None:
             run.steps = args["step"]
             # step 0 always runs: spaCy evaluates after it, so there is a best model to keep
             if run.steps and run.deadline is not None and time.perf_counter() >= run.deadline:
-                run.stopped = "time budget"
                 raise _OutOfTime
 
         return before_update
@@ -295,7 +293,7 @@ def train_model(units: list[Unit], settings: Settings, output: Path, *, options:
                                                        "paths.dev": str(work / "data" / "test.spacy")})
         config = load_model_from_config(config, auto_fill=True, validate=True).config  # spaCy's defaults filled in
         start = time.perf_counter()
-        run = _SESSIONS[session] = _Session(deadline=None, on_progress=on_progress)
+        run = _SESSIONS[session] = _Session(start=start, on_progress=on_progress)
         try:
             try:
                 nlp = init_nlp(config, use_gpu=-1)
@@ -308,14 +306,13 @@ def train_model(units: list[Unit], settings: Settings, output: Path, *, options:
             try:
                 spacy_train(nlp, work / "out", use_gpu=-1, stdout=io.StringIO(), stderr=io.StringIO())
                 run.steps += 1  # the last update ran
+                last = run.steps - 1  # spaCy's loop checks patience first, then max_steps, else the epochs ran out
+                stopped = ("patience" if options.patience and last - run.best_step >= options.patience
+                           else "max_steps" if run.steps > options.max_steps else "max_epochs")
             except _OutOfTime:
-                pass
+                stopped = "time budget"
         finally:
             del _SESSIONS[session]
-        if run.stopped != "time budget":
-            last = run.steps - 1
-            run.stopped = ("patience" if options.patience and last - run.best_step >= options.patience
-                           else "max_steps" if run.steps > options.max_steps else "max_epochs")
         seconds = time.perf_counter() - start
         # spaCy saves model-best at every better evaluation (step 0 is evaluated): it exists
         best = spacy.load(work / "out" / "model-best")
@@ -328,7 +325,7 @@ def train_model(units: list[Unit], settings: Settings, output: Path, *, options:
             "train_sentences": counts["train"],
             "test_sentences": counts["test"],
             "steps": run.steps,
-            "stopped_by": run.stopped,
+            "stopped_by": stopped,
             "seconds": round(seconds, 1),
             "seed": options.seed,
             "options": {k: v for k, v in options.__dict__.items() if k != "base"},
