@@ -19,8 +19,9 @@ from newsner.annotations import group_units, read_annotations
 from newsner.pseudonyms import load_key, pseudonym, register
 from newsner.segment import sentence_id
 from newsner.studio.client import connect
+from newsner.studio.projects import annotator_projects
 from newsner.studio.pull import pull_annotations
-from newsner.studio.push import annotator_projects, push_tasks
+from newsner.studio.push import push_tasks
 from tests.browser import CHROMIUM, Browser
 
 pytestmark = [pytest.mark.studio, pytest.mark.browser]

@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 from newsner.cli import app
-from newsner.pseudonyms import load_key, pseudonym, register
+from newsner.pseudonyms import REVIEWER_PREFIX, load_key, pseudonym, register
 from newsner.segment import sentence_id
 from newsner.studio.client import connect
+from newsner.studio.projects import annotator_projects, known_sentence_ids
 from newsner.studio.pull import pull_annotations
-from newsner.studio.push import annotator_projects, known_sentence_ids, push_tasks
+from newsner.studio.push import push_tasks
 from newsner.studio.server import LocalStudio
 from tests.studio_server import _free_port, annotate, copy_template
 
@@ -192,17 +193,38 @@ def test_annotation_made_in_someone_elses_project_is_held(studio_settings, studi
     assert held[0]["held"] == {"reason": report.held[0]["reason"], "author": two["name"], "project_of": one["name"]}
 
 
-def test_maintainer_ground_truth_is_an_adjudication_not_held(studio_settings, studio, pool):
+def test_maintainer_ground_truth_is_an_adjudication_never_an_annotation(studio_settings, studio, pool):
     text = "Blinken spoke on CNN."
     connection, tasks = _pushed(studio_settings, [text])
     one = next(iter(pool.values()))
+    annotate(studio, one["token"], tasks[one["name"]][text], [{"start": 0, "end": 7, "label": "PER"}], text=text)
     annotate(studio, studio.credentials()["admin"]["token"], tasks[one["name"]][text],
              [{"start": 0, "end": 7, "label": "PER"}, {"start": 17, "end": 20, "label": "ORG"}], text=text, ground_truth=True)
     _, report = pull_annotations(connection, studio_settings, Path("annotation"))
     assert report.held == []
-    [record] = _records()
-    assert record["ground_truth"] is True
-    assert record["annotator"] == pseudonym(load_key(studio_settings.root), "admin@newsner.local")
+    assert [r["annotator"] for r in _records()] == [one["name"]]  # only the annotator is an annotator
+    [decision] = _records(Path("annotation/adjudications.jsonl"))
+    key = load_key(studio_settings.root)
+    assert decision["how"] == "ground_truth"
+    assert decision["reviewer"] == pseudonym(key, "admin@newsner.local", REVIEWER_PREFIX)
+    assert decision["spans"] == [{"start": 0, "end": 7, "label": "PER"}, {"start": 17, "end": 20, "label": "ORG"}]
+    assert report.decisions["new"] == 1
+
+
+def test_maintainer_annotation_without_the_flag_is_held_saying_what_to_do(studio_settings, studio, pool):
+    text = "Blinken spoke on CNN."
+    connection, tasks = _pushed(studio_settings, [text])
+    one = next(iter(pool.values()))
+    annotate(studio, studio.credentials()["admin"]["token"], tasks[one["name"]][text],
+             [{"start": 0, "end": 7, "label": "PER"}], text=text)
+    _, report = pull_annotations(connection, studio_settings, Path("annotation"))
+    reviewer = pseudonym(load_key(studio_settings.root), "admin@newsner.local", REVIEWER_PREFIX)
+    assert [h["reason"] for h in report.held] == [
+        f"made by the maintainer's account ({reviewer}) in the project of {one['name']}, without the ground-truth "
+        f"flag: decide in the review project (`newsner review`), or flag it ground truth; `newsner studio settle` "
+        f"removes it"]
+    assert _records() == []
+    assert report.unreachable == {one["name"]: [sentence_id("a" * 16, 0, text)]}
 
 
 def test_pull_with_server_down_leaves_annotations_untouched(studio_settings, studio, pool, runner):

@@ -10,6 +10,7 @@ import pytest
 
 from newsner.cli import app
 from newsner.errors import StudioError
+from newsner.pseudonyms import register
 from newsner.studio.server import LocalStudio
 
 
@@ -42,15 +43,17 @@ def test_login_shows_one_annotator_only(project: Path, runner):
     creds["annotators"] = {"a@example.org": {"password": "pw-of-a", "id": 2, "token": "t" * 40},
                            "b@example.org": {"password": "pw-of-b", "id": 3, "token": "u" * 40}}
     studio.save_credentials(creds)
+    register(project, ["a@example.org", "b@example.org"])
     result = runner.invoke(app, ["studio", "login", "a@example.org"])
     assert result.exit_code == 0, result.output
-    assert "e-mail:   a@example.org\npassword: pw-of-a\n" in result.output
+    assert "e-mail:   a@example.org\npassword: pw-of-a\nrole:     annotator\n" in result.output
     assert "pw-of-b" not in result.output and "b@example.org" not in result.output and "t" * 40 not in result.output
-    assert "project:  kz-news-ner / annotator-" in result.output
+    # the studio is not running here: no project name is printed that nobody has checked exists
+    assert "project:  none: could not check the projects (cannot reach Label Studio" in result.output
     missing = runner.invoke(app, ["studio", "login", "c@example.org"])
     assert missing.exit_code == 1
-    assert "Error: no annotator c@example.org in" in missing.output
-    assert "`newsner studio add-annotator c@example.org`" in missing.output
+    assert "Error: no account c@example.org in" in missing.output
+    assert "`newsner studio add-annotator c@example.org` (or add-reviewer)" in missing.output
 
 
 def test_install_brings_the_pinned_server(runner):

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from newsner.adjudicate import adjudicate
+from newsner.adjudicate import HOWS, adjudicate, is_stale
 from newsner.annotations import Unit
 from newsner.config import Settings
 from newsner.spancheck import check_records
@@ -337,13 +337,49 @@ def prelabel_quality(units: list[Unit], tasks: list[dict[str, Any]], labels: lis
             counts.setdefault(label, [0, 0, 0])
             counts[label] = [x + y for x, y in zip(counts[label], row, strict=True)]
 
-    def prf(row: list[int]) -> dict[str, Any]:
-        tp, a, b = row
-        return {"precision": _round(tp / a if a else None), "recall": _round(tp / b if b else None),
-                "f1": _round(f1(tp, a, b)), "predicted": a, "gold": b}
-
     return {"model_version": model_version, "sentences": compared,
-            "per_label": {label: prf(counts[label]) for label in labels}, "micro": prf(_total(counts))}
+            "per_label": {label: _prf(counts[label]) for label in labels}, "micro": _prf(_total(counts))}
+
+
+def _prf(row: list[int]) -> dict[str, Any]:
+    tp, a, b = row
+    return {"precision": _round(tp / a if a else None), "recall": _round(tp / b if b else None),
+            "f1": _round(f1(tp, a, b)), "predicted": a, "gold": b}
+
+
+def adjudication_summary(units: list[Unit], labels: list[str]) -> dict[str, Any]:
+    """How each sentence's gold was decided, stale review decisions, and each annotator against the gold.
+
+    An annotator is scored (exact spans, per label) on the sentences whose gold is not their own
+    single annotation: precision = their spans that are gold, recall = gold spans they marked.
+    """
+    how: Counter = Counter()
+    stale = []
+    scored: dict[str, dict[str, list[int]]] = {}
+    sentences: Counter = Counter()
+    for unit in units:
+        spans, decided, _ = adjudicate(unit)
+        how[decided] += 1
+        if is_stale(unit):
+            stale.append(unit.sentence_id)
+        if decided == "single":
+            continue
+        gold = frozenset((s["start"], s["end"], s["label"]) for s in spans)
+        for annotator in unit.annotations:
+            sentences[annotator] += 1
+            counts = scored.setdefault(annotator, {label: [0, 0, 0] for label in labels})
+            for label, row in match_counts(unit.spans(annotator), gold, "exact").items():
+                counts[label] = [x + y for x, y in zip(counts.setdefault(label, [0, 0, 0]), row, strict=True)]
+    return {
+        "sentences": {name: how[name] for name in HOWS},
+        "stale_reviews": stale,
+        "orphan_adjudications": list(getattr(units, "orphan_adjudications", [])),
+        "annotators_vs_gold": {
+            annotator: {"sentences": sentences[annotator], "micro": _prf(_total(counts)),
+                        "per_label": {label: _prf(counts[label]) for label in labels}}
+            for annotator, counts in sorted(scored.items())
+        },
+    }
 
 
 def agreement_report(units: list[Unit], settings: Settings,
@@ -367,6 +403,7 @@ def agreement_report(units: list[Unit], settings: Settings,
     report["n_disagreements"], report["disagreements"] = disagreements(units)
     report["guideline_checks"] = check_records((u.sentence_id, name, u.text, a["spans"])
                                                for u in all_units for name, a in u.annotations.items())
+    report["adjudication"] = adjudication_summary(all_units, labels)
     if tasks is not None:
         report["prelabel_quality"] = prelabel_quality(all_units, tasks, labels)
     return report

@@ -12,6 +12,32 @@ def _fmt(value: Any) -> str:
     return "–" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
+def adjudication_markdown(summary: dict[str, Any], labels: list[str]) -> list[str]:
+    """How the gold was decided, and each annotator's exact-span P/R/F1 against it (lines of Markdown)."""
+    counts = summary["sentences"]
+    lines = ["", f"Gold: **{counts['review']}** sentences decided by a reviewer, {counts['ground_truth']} by a "
+             f"ground-truth annotation, {counts['majority']} by majority, {counts['single']} with one annotator. "
+             "Reviewers are not annotators: no figure above counts them."]
+    if summary["stale_reviews"]:
+        lines += ["", f"**{len(summary['stale_reviews'])}** review decisions were made before an annotator changed "
+                  f"their version (run `newsner review` to show the reviewer the new versions): "
+                  + ", ".join(f"`{s}`" for s in summary["stale_reviews"][:20])]
+    if summary["orphan_adjudications"]:
+        lines += ["", f"{len(summary['orphan_adjudications'])} adjudications concern sentences nobody annotated "
+                  "(not used): " + ", ".join(f"`{s}`" for s in summary["orphan_adjudications"][:20])]
+    if summary["annotators_vs_gold"]:
+        lines += ["", "Each annotator against the adjudicated gold (exact spans; sentences whose gold is not "
+                  "their own single annotation):", "",
+                  "| annotator | sentences | precision | recall | F1 | " + " | ".join(f"{label} F1" for label in labels)
+                  + " |", "|---|---|---|---|---|" + "---|" * len(labels)]
+        for name, row in summary["annotators_vs_gold"].items():
+            micro = row["micro"]
+            lines.append(f"| {name} | {row['sentences']} | {_fmt(micro['precision'])} | {_fmt(micro['recall'])} | "
+                         f"{_fmt(micro['f1'])} | " + " | ".join(_fmt(row["per_label"][label]["f1"]) for label in labels)
+                         + " |")
+    return lines
+
+
 def agreement_markdown(report: dict[str, Any]) -> str:
     """The Markdown summary (also used in the dataset card)."""
     exact, overlap = report["span_f1"]["exact"], report["span_f1"]["overlap"]
@@ -48,6 +74,8 @@ def agreement_markdown(report: dict[str, Any]) -> str:
                   f"({quality['sentences']} sentences):", "", "| label | precision | recall | F1 |", "|---|---|---|---|"]
         for label, row in [*quality["per_label"].items(), ("all (micro)", quality["micro"])]:
             lines.append(f"| {label} | {_fmt(row['precision'])} | {_fmt(row['recall'])} | {_fmt(row['f1'])} |")
+    if "adjudication" in report:
+        lines += adjudication_markdown(report["adjudication"], list(report["span_f1"]["exact"]["per_label"]))
     checks = report.get("guideline_checks")
     if checks is not None:
         lines += ["", f"Spans that break a mechanical guideline rule: **{checks['n_spans']}** (listed in "

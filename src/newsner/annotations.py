@@ -20,6 +20,7 @@ class Unit:
     article_id: str
     text: str
     annotations: dict[str, dict[str, Any]]  # annotator -> record
+    adjudication: dict[str, Any] | None = None  # a reviewer's decision (annotation/adjudications.jsonl)
     _span_sets: dict[str, frozenset[tuple[int, int, str]]] = field(default_factory=dict, repr=False, compare=False)
 
     def spans(self, annotator: str) -> frozenset[tuple[int, int, str]]:
@@ -29,6 +30,16 @@ class Unit:
                 (s["start"], s["end"], s["label"]) for s in self.annotations[annotator]["spans"]
             )
         return self._span_sets[annotator]
+
+
+class Units(list):
+    """The units of an annotation file, and the sentence ids of decisions that match no unit (reported)."""
+
+    orphan_adjudications: list[str]
+
+    def __init__(self, units: list[Unit] = (), orphans: list[str] | None = None):
+        super().__init__(units)
+        self.orphan_adjudications = list(orphans or [])
 
 
 def read_annotations(path: str | Path, settings: Settings) -> list[dict[str, Any]]:
@@ -49,6 +60,35 @@ def read_annotations(path: str | Path, settings: Settings) -> list[dict[str, Any
     if problems:
         raise ValidationError(f"{path}: {len(problems)} invalid annotation(s):\n" + "\n".join(problems[:50]), problems)
     return records
+
+
+def read_adjudications(path: str | Path, settings: Settings) -> list[dict[str, Any]]:
+    """Read and validate `adjudications.jsonl` (one decision per sentence); raise `ValidationError` listing bad lines."""
+    from newsner.validate import validate_file
+
+    _, problems = validate_file(path, schema="adjudication", settings=settings)
+    if problems:
+        raise ValidationError(f"{path}: {len(problems)} invalid adjudication(s):\n" + "\n".join(problems[:50]), problems)
+    return [record for _, record in read_jsonl(path)]
+
+
+def attach_adjudications(units: list[Unit], adjudications: list[dict[str, Any]]) -> list[str]:
+    """Give each unit its reviewer's decision; return the sentence ids decided but not annotated (orphans).
+
+    Raises `ValidationError` when a decision was made on another text than the annotators saw.
+    """
+    by_sentence = {unit.sentence_id: unit for unit in units}
+    orphans = []
+    for record in adjudications:
+        unit = by_sentence.get(record["sentence_id"])
+        if unit is None:
+            orphans.append(record["sentence_id"])
+            continue
+        if record["text"] != unit.text:
+            raise ValidationError(f"sentence {unit.sentence_id}: the adjudication was made on another text than the "
+                                  f"annotations; review the sentence again (`newsner review`) and pull")
+        unit.adjudication = record
+    return orphans
 
 
 def group_units(records: list[dict[str, Any]]) -> list[Unit]:

@@ -1,10 +1,11 @@
 """Which annotators label which sentence: `[studio] annotators_per_task` each, balanced, incremental.
 
 The assignment lives in `annotation/assignments.jsonl` (one `{"sentence_id", "annotators"}` per line,
-committed). It only ever grows: a sentence keeps everyone it was given, new sentences go to the
-least-loaded annotators (ties broken by a seeded hash of sentence and annotator, so the result does not
-depend on the machine), and a sentence with fewer annotators than wanted (the pool was small) is topped
-up when the pool grows.
+committed). New sentences go to the least-loaded annotators (ties broken by a seeded hash of sentence
+and annotator, so the result does not depend on the machine), and a sentence with fewer annotators than
+wanted (the pool was small) is topped up when the pool grows. When loads differ by more than one (a
+newcomer joined after everything was assigned), `rebalance` moves sentences that their annotator has not
+started (no annotation, no draft) from the most loaded to the least loaded; nothing started ever moves.
 """
 
 from __future__ import annotations
@@ -64,6 +65,44 @@ def assign(sentence_ids: Iterable[str], pool: list[str], per_sentence: int,
     report.short = sum(len(names) < per_sentence for names in result.values())
     report.load = Counter({name: load[name] for name in pool})
     return result, report
+
+
+def rebalance(assignments: dict[str, list[str]], pool: list[str], started: set[tuple[str, str]], *,
+              seed: str = "newsner") -> list[tuple[str, str, str]]:
+    """Move unstarted (sentence, annotator) pairs from the most to the least loaded annotator until loads
+    differ by at most one (or nothing more may move). Changes `assignments` in place.
+
+    `started`: (sentence_id, annotator) pairs with an annotation or a draft: these never move. A sentence
+    never goes to someone who has it already. Returns the moves as (sentence_id, from, to), in order.
+
+    >>> a = {"s1": ["x", "y"], "s2": ["x", "y"]}
+    >>> rebalance(a, ["x", "y", "z"], {("s1", "x"), ("s1", "y")}, seed="t")
+    [('s2', 'x', 'z')]
+    >>> a["s2"]
+    ['z', 'y']
+    """
+    load = Counter({name: 0 for name in pool})
+    load.update(name for names in assignments.values() for name in names if name in load)
+    moves: list[tuple[str, str, str]] = []
+    while True:
+        low = min(pool, key=lambda p: (load[p], p))
+        donors = sorted((p for p in pool if load[p] - load[low] > 1), key=lambda p: (-load[p], p))
+        move = None
+        for donor in donors:
+            movable = [sid for sid, names in assignments.items()
+                       if donor in names and low not in names and (sid, donor) not in started]
+            if movable:
+                sid = max(movable, key=lambda s: _tiebreak(seed, s, low))
+                move = (sid, donor, low)
+                break
+        if move is None:
+            return moves
+        sid, donor, receiver = move
+        names = assignments[sid]
+        names[names.index(donor)] = receiver
+        load[donor] -= 1
+        load[receiver] += 1
+        moves.append(move)
 
 
 def read_assignments(root: Path) -> dict[str, list[str]]:

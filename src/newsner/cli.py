@@ -9,8 +9,8 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from enum import Enum
 from collections.abc import Callable
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -38,6 +38,11 @@ class Scores(str, Enum):
     none = "none"
 
 
+class ReviewSelect(str, Enum):
+    disagreements = "disagreements"
+    all = "all"
+
+
 class ExportKind(str, Enum):
     spacy = "spacy"
     conll = "conll"
@@ -45,6 +50,8 @@ class ExportKind(str, Enum):
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="Settings file (default: ./newsner.toml).")]
 SchedulerOption = Annotated[str | None, typer.Option(
     "--scheduler", help="Dask scheduler address (tcp://host:8786); default: DASK_SCHEDULER_ADDRESS.")]
+AdjudicationsOption = Annotated[Path | None, typer.Option(
+    "--adjudications", help="Reviewers' decisions (default: adjudications.jsonl beside the annotations, if any).")]
 WorkersOption = Annotated[int | None, typer.Option("--workers", min=1, help="Start a local Dask cluster of N workers.")]
 
 
@@ -185,12 +192,14 @@ def agree(
     output: Annotated[Path, typer.Option("-o", "--output", help="Report folder.")] = Path("reports"),
     predictions: Annotated[Path | None, typer.Option("--predictions", help="tasks.jsonl, for pre-label quality.")] = None,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG plots.")] = True,
+    adjudications: AdjudicationsOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Inter-annotator agreement: span F1, token kappa/alpha, categories, disagreements."""
+    """Inter-annotator agreement: span F1, token kappa/alpha, categories, disagreements, annotators against gold."""
     from newsner.steps import agree_step
 
-    report = agree_step(annotations, output, load_settings(config), predictions=predictions, plots=plots)
+    report = agree_step(annotations, output, load_settings(config), predictions=predictions, plots=plots,
+                        adjudications=adjudications)
     exact = report["span_f1"]["exact"]["mean"]
     say(f"agree: {report['n_units']} units, {report['n_annotators']} annotators; exact span F1 "
         f"{'–' if exact is None else f'{exact:.3f}'}; {report['n_disagreements']} disagreements -> {output}/")
@@ -206,6 +215,7 @@ def publish(
     push_to_hub: Annotated[str | None, typer.Option("--push-to-hub", help="Hub dataset repo (token from HF_TOKEN).")] = None,
     private: Annotated[bool, typer.Option("--private", help="Create the Hub repo as private.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="With --push-to-hub: list what would be uploaded.")] = False,
+    adjudications: AdjudicationsOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Adjudicate and write the Hugging Face dataset (parquet, card, agreement)."""
@@ -214,7 +224,7 @@ def publish(
 
     settings = load_settings(config)
     out = output or Path("dist") / settings.dataset["name"]
-    report = publish_step(annotations, out, settings, tasks=tasks, sentences=sentences)
+    report = publish_step(annotations, out, settings, tasks=tasks, sentences=sentences, adjudications=adjudications)
     say(f"publish: {report.summary()} -> {out}")
     if push_to_hub:
         files = upload(out, push_to_hub, private=private, dry_run=dry_run)
@@ -319,26 +329,27 @@ def studio_stop(config: ConfigOption = None) -> None:
 @studio_app.command("status")
 @guarded
 def studio_status(config: ConfigOption = None) -> None:
-    """Show whether the local Label Studio runs, and each annotator project's progress.
+    """Show whether the local Label Studio runs, and each annotator project's progress (on stdout).
 
-    Exit code 0 when it runs, 3 when it is stopped.
+    Progress counts only the owner's own annotations; a sentence labelled by someone else is shown
+    apart (`newsner studio settle` returns it to its owner). Exit code 0 when it runs, 3 when it is stopped.
     """
+    from newsner.studio.accounts import annotator_progress
     from newsner.studio.client import connect
-    from newsner.studio.push import annotator_projects
 
     settings = load_settings(config)
     studio = _local_studio(settings)
     pid = studio.pid()
     if pid is None or not studio.healthy():
-        say(f"studio: stopped (nothing answers at {studio.url}" + (f"; pid {pid} is alive but not healthy" if pid else "")
-            + "); start it with `newsner studio start`")
+        typer.echo(f"studio: stopped (nothing answers at {studio.url}" + (f"; pid {pid} is alive but not healthy" if pid else "")
+                   + "); start it with `newsner studio start`")
         raise typer.Exit(3)
-    projects = annotator_projects(connect(settings), settings.studio["project"])
-    say(f"studio: running at {studio.url}, pid {pid}; {len(projects)} annotator projects"
-        + ("" if projects else " (add annotators, then `newsner push`)"))
-    for name, project in sorted(projects.items()):
-        say(f"  {name}: project {project.id}, {project.num_tasks_with_annotations or 0} of {project.task_number or 0} "
-            f"tasks annotated")
+    rows = annotator_progress(connect(settings), settings)
+    typer.echo(f"studio: running at {studio.url}, pid {pid}; {len(rows)} annotator projects"
+               + ("" if rows else " (add annotators, then `newsner push`)"))
+    for row in rows:
+        typer.echo(f"  {row.annotator}: project {row.project}, {row.done} of {row.tasks} tasks annotated"
+                   + (f", {row.by_others} labelled by someone else (held; `newsner studio settle`)" if row.by_others else ""))
 
 
 @studio_app.command("add-annotator")
@@ -351,28 +362,65 @@ def studio_add_annotator(
 
     On a team server (LABEL_STUDIO_URL) the accounts must exist; they are added to the pool.
     """
-    from newsner.studio.server import add_annotators
+    from newsner.studio.accounts import add_people
 
-    names, added = add_annotators(load_settings(config), emails)
+    names, added = add_people(load_settings(config), emails, "annotator")
     say(f"studio: {len(emails)} annotator account(s) ready ({len(added)} new in the pool: {', '.join(names)}); "
         f"`newsner push` assigns them sentences; hand each person their login with `newsner studio login EMAIL`")
+
+
+@studio_app.command("add-reviewer")
+@guarded
+def studio_add_reviewer(
+    emails: Annotated[list[str], typer.Argument(help="Reviewers' e-mail addresses.")],
+    config: ConfigOption = None,
+) -> None:
+    """Create reviewer accounts (local studio) and add them to the pool as reviewers (they decide in the review
+    project; the maintainer always may)."""
+    from newsner.studio.accounts import add_people
+
+    names, added = add_people(load_settings(config), emails, "reviewer")
+    say(f"studio: {len(emails)} reviewer account(s) ready ({len(added)} new in the pool: {', '.join(names)}); "
+        f"`newsner review` fills the review project; hand each person their login with `newsner studio login EMAIL`")
 
 
 @studio_app.command("login")
 @guarded
 def studio_login(
-    email: Annotated[str, typer.Argument(help="The annotator's e-mail address.")],
+    email: Annotated[str, typer.Argument(help="The person's e-mail address (an annotator, a reviewer or the maintainer).")],
     config: ConfigOption = None,
 ) -> None:
-    """Show one annotator's login and their project, to hand over to that person alone."""
-    from newsner.pseudonyms import checked_key, pseudonym
+    """Show one person's login and the project they work in, to hand over to that person alone."""
+    from newsner.studio.accounts import login_details
+
+    login = login_details(load_settings(config), email)
+    where = ("open this one only, then Label All Tasks" if login.role == "annotator"
+             else "the review project: Label All Tasks serves the worst agreement first")
+    project = f"{login.projects[0]} ({where})" if login.projects else f"none: {login.missing}"
+    typer.echo(f"address:  {login.url}\ne-mail:   {login.email}\npassword: {login.password}\n"
+               f"role:     {login.role}\nproject:  {project}")
+
+
+@studio_app.command("settle")
+@guarded
+def studio_settle(
+    annotation_dir: Annotated[Path, typer.Option("--annotations", help="The folder with held.jsonl.")] = Path("annotation"),
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be removed.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Remove held stray annotations (made in someone else's project) from Label Studio, after recording them in
+    settled.jsonl, so the sentence returns to its owner's queue. Pull first."""
+    from newsner.studio.accounts import settle_held
+    from newsner.studio.client import connect
 
     settings = load_settings(config)
-    studio = _local_studio(settings)
-    login = studio.login(email)
-    name = pseudonym(checked_key(settings.root), email)
-    typer.echo(f"address:  {login['url']}\ne-mail:   {login['email']}\npassword: {login['password']}\n"
-               f"project:  {settings.studio['project']} / {name} (open this one only, then Label All Tasks)")
+    report = settle_held(connect(settings), settings, annotation_dir, dry_run=dry_run)
+    for item in report.removed:
+        say(f"{'would remove' if dry_run else 'removed'}: task {item['task_id']} annotation {item['annotation_id']} "
+            f"by {item['annotator']} (sentence {item['sentence_id']})")
+    for line in report.left:
+        say(f"left: {line}")
+    say(f"settle: {report.summary()}")
 
 
 @app.command()
@@ -422,6 +470,28 @@ def pull(
         say(f"held: task {held['task_id']} (sentence {held['sentence_id']}): {held['reason']}")
     say(f"pull: {report.summary()} -> {path} (held for review: {output / 'held.jsonl'}; raw exports in "
         f"{output / 'exports'})")
+
+
+@app.command()
+@guarded
+def review(
+    annotations: Annotated[Path, typer.Argument(help="annotations.jsonl")] = Path("annotation/annotations.jsonl"),
+    select: Annotated[ReviewSelect | None, typer.Option("--select", help="disagreements (default: [review] select) or all multiply-annotated sentences.")] = None,
+    audit: Annotated[float | None, typer.Option("--audit", min=0.0, max=1.0, help="Also this fraction of the agreeing sentences (default: [review] audit_fraction).")] = None,
+    guidelines: Annotated[Path, typer.Option("--guidelines", help="Markdown shown as instructions.")] = Path("annotation/guidelines.md"),
+    config: ConfigOption = None,
+) -> None:
+    """Fill the review project: each sentence that needs a decision, with every annotator's version as a tab."""
+    from newsner.steps import read_units
+    from newsner.studio.client import connect
+    from newsner.studio.review import push_review
+
+    settings = load_settings(config)
+    units = read_units(annotations, settings)
+    connection = connect(settings)
+    report = push_review(connection, settings, units, guidelines=guidelines, select=select.value if select else None,
+                         audit_fraction=audit)
+    say(f"review: {report.summary()}; project {report.project} on {connection.url}")
 
 
 def main() -> None:

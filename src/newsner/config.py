@@ -37,6 +37,7 @@ class Settings:
     prelabel: dict[str, Any]
     studio: dict[str, Any]
     split: dict[str, Any]
+    review: dict[str, Any] = field(default_factory=lambda: _defaults("review"))
     path: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -68,7 +69,8 @@ def settings_from_dict(data: dict[str, Any], *, source: str = "settings", path: 
     problems = list(schema_errors("config", data))
     if problems:
         raise ConfigError(f"{source}: " + "; ".join(p.replace("[$.", "[", 1) for p in problems))
-    sections = {name: {**_defaults(name), **data.get(name, {})} for name in ("dataset", "labels", "prelabel", "studio", "split")}
+    sections = {name: {**_defaults(name), **data.get(name, {})} for name in ("dataset", "labels", "prelabel", "studio", "split",
+                                                                        "review")}
     labels = sections["labels"]
     if "from_spacy" not in data.get("labels", {}):
         labels["from_spacy"] = {k: v for k, v in DEFAULT_FROM_SPACY.items() if v in labels["entities"]}

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from itertools import groupby, islice
 from typing import Any
 
+from newsner.align import align_span
 from newsner.config import Settings
 from newsner.errors import InputError, ModelError, ValidationError
 from newsner.ingest import content_id
-from newsner.align import align_span
 from newsner.labelconfig import FROM_NAME, TO_NAME
 from newsner.validate import record_problems
 

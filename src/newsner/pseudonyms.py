@@ -27,6 +27,7 @@ KEY_ENV = "NEWSNER_PSEUDONYM_KEY"
 KEY_FILE = Path(".newsner/pseudonym.key")
 POOL_FILE = Path("annotation/annotators.json")
 PREFIX = "annotator-"
+REVIEWER_PREFIX = "reviewer-"  # the same person's hex digits, as a reviewer
 
 
 def load_key(root: Path, *, create: bool = True) -> bytes:
@@ -52,28 +53,32 @@ def fingerprint(key: bytes) -> str:
     return hashlib.sha256(b"newsner-pseudonym-key|" + key).hexdigest()[:16]
 
 
-def pseudonym(key: bytes, email: str) -> str:
-    """The pseudonym of the person with this e-mail address.
+def pseudonym(key: bytes, email: str, prefix: str = PREFIX) -> str:
+    """The pseudonym of the person with this e-mail address (`reviewer-…` with `prefix=REVIEWER_PREFIX`).
 
     >>> pseudonym(b"k", "Ann@Example.org") == pseudonym(b"k", " ann@example.org ")
     True
+    >>> pseudonym(b"k", "ann@example.org", REVIEWER_PREFIX)[len(REVIEWER_PREFIX):] == pseudonym(b"k", "ann@example.org")[len(PREFIX):]
+    True
     """
     digest = hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()
-    return PREFIX + digest[:12]
+    return prefix + digest[:12]
 
 
 @dataclass
 class Pool:
-    """The annotators of a dataset project, by pseudonym, in the order they joined."""
+    """The annotators and reviewers of a dataset project, by pseudonym, in the order they joined."""
 
     key_fingerprint: str
     annotators: list[str] = field(default_factory=list)
+    reviewers: list[str] = field(default_factory=list)
 
     def add(self, name: str) -> bool:
-        """Add a pseudonym; False when it was there already."""
-        if name in self.annotators:
+        """Add a pseudonym (to `reviewers` when it starts with `reviewer-`); False when it was there already."""
+        members = self.reviewers if name.startswith(REVIEWER_PREFIX) else self.annotators
+        if name in members:
             return False
-        self.annotators.append(name)
+        members.append(name)
         return True
 
 
@@ -91,13 +96,17 @@ def read_pool(root: Path) -> Pool | None:
     problems = list(schema_errors("annotators", data))
     if problems:
         raise ConfigError(f"{path}: " + "; ".join(problems) + " (annotators are pseudonyms, never e-mail addresses)")
-    return Pool(key_fingerprint=data["key_fingerprint"], annotators=list(data["annotators"]))
+    return Pool(key_fingerprint=data["key_fingerprint"], annotators=list(data["annotators"]),
+                reviewers=list(data.get("reviewers", [])))
 
 
 def write_pool(root: Path, pool: Pool) -> None:
     from newsner.io import write_json
 
-    write_json(root / POOL_FILE, {"key_fingerprint": pool.key_fingerprint, "annotators": pool.annotators})
+    data: dict = {"key_fingerprint": pool.key_fingerprint, "annotators": pool.annotators}
+    if pool.reviewers:
+        data["reviewers"] = pool.reviewers
+    write_json(root / POOL_FILE, data)
 
 
 def checked_key(root: Path) -> bytes:
@@ -113,11 +122,12 @@ def checked_key(root: Path) -> bytes:
     return key
 
 
-def register(root: Path, emails: list[str]) -> tuple[list[str], list[str]]:
-    """Add these people to the pool; return (their pseudonyms, the ones that are new)."""
+def register(root: Path, emails: list[str], *, prefix: str = PREFIX) -> tuple[list[str], list[str]]:
+    """Add these people to the pool (as reviewers with `prefix=REVIEWER_PREFIX`); return (their pseudonyms,
+    the ones that are new)."""
     key = checked_key(root)
     pool = read_pool(root) or Pool(key_fingerprint=fingerprint(key))
-    names = [pseudonym(key, email) for email in emails]
+    names = [pseudonym(key, email, prefix) for email in emails]
     added = [name for name in names if pool.add(name)]
     write_pool(root, pool)
     return names, added

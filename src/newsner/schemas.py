@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator
 from newsner.errors import NewsnerError
 
 SCHEMA_NAMES = ("article", "sentence", "task", "annotation", "dataset-row", "config", "assignment", "annotators",
-                "raw-article")
+                "raw-article", "adjudication")
 
 
 def schema_dir() -> Path:

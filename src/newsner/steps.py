@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from newsner.config import Settings
-from newsner.errors import ValidationError
+from newsner.errors import InputError, ValidationError
+
+ADJUDICATIONS_FILE = "adjudications.jsonl"
 
 
 def check_input(path: Path, schema: str, settings: Settings | None = None) -> int:
@@ -123,29 +125,37 @@ def export_step(kind: str, annotations: Path, output: Path, settings: Settings, 
     return export(kind, read_units(annotations, settings), settings, output, sentences=optional_records(sentences))
 
 
-def read_units(annotations: Path, settings: Settings) -> list[Any]:
-    """The validated annotations, grouped into one unit per sentence."""
-    from newsner.annotations import group_units, read_annotations
+def read_units(annotations: Path, settings: Settings, adjudications: Path | None = None) -> list[Any]:
+    """The validated annotations grouped into one unit per sentence, each with its reviewer's decision.
 
-    return group_units(read_annotations(annotations, settings))
+    `adjudications` defaults to `adjudications.jsonl` beside the annotations, read when it exists.
+    """
+    from newsner.annotations import Units, attach_adjudications, group_units, read_adjudications, read_annotations
+
+    units = group_units(read_annotations(annotations, settings))
+    path = adjudications if adjudications is not None else annotations.parent / ADJUDICATIONS_FILE
+    if adjudications is not None and not path.is_file():
+        raise InputError(f"{path}: no such adjudications file (made by `newsner pull` from the review project)")
+    orphans = attach_adjudications(units, read_adjudications(path, settings)) if path.is_file() else []
+    return Units(units, orphans)
 
 
 def agree_step(annotations: Path, output: Path, settings: Settings, *, predictions: Path | None = None,
-               plots: bool = True, units: list[Any] | None = None) -> dict[str, Any]:
+               plots: bool = True, units: list[Any] | None = None, adjudications: Path | None = None) -> dict[str, Any]:
     """Write the agreement report (json, md, plots) into `output`; return it."""
     from newsner.agreement import agreement_report
     from newsner.agreement_output import write_agreement
     from newsner.io import read_records
 
-    units = units if units is not None else read_units(annotations, settings)
+    units = units if units is not None else read_units(annotations, settings, adjudications)
     report = agreement_report(units, settings, read_records(predictions) if predictions else None)
     write_agreement(report, output, plots=plots)
     return report
 
 
 def publish_step(annotations: Path, output: Path, settings: Settings, *, tasks: Path, sentences: Path,
-                 units: list[Any] | None = None,
-                 agreement: dict[str, Any] | None = None) -> Any:
+                 units: list[Any] | None = None, agreement: dict[str, Any] | None = None,
+                 adjudications: Path | None = None) -> Any:
     """Adjudicate and write the Hugging Face dataset into `output`; return the PublishReport.
 
     `tasks` and `sentences` are read when they exist (pre-label quality, provenance, paragraph
@@ -154,11 +164,13 @@ def publish_step(annotations: Path, output: Path, settings: Settings, *, tasks: 
     """
     from newsner.publish import publish
 
-    units = units if units is not None else read_units(annotations, settings)
+    units = units if units is not None else read_units(annotations, settings, adjudications)
+    decisions = adjudications if adjudications is not None else annotations.parent / ADJUDICATIONS_FILE
     pull_report_path = annotations.parent / "pull-report.json"
     return publish(units, settings, output, tasks=optional_records(tasks), sentences=optional_records(sentences),
                    pull_report=json.loads(pull_report_path.read_text()) if pull_report_path.is_file() else None,
-                   inputs={_relative(path, settings.root): path for path in (annotations, tasks, sentences)},
+                   inputs={_relative(path, settings.root): path for path in (annotations, decisions, tasks, sentences)
+                           if path.is_file() or path != decisions},
                    agreement=agreement)
 
 

@@ -20,6 +20,8 @@ SCHEMA_BY_FILENAME = {
     "tasks.jsonl": "task",
     "annotations.jsonl": "annotation",
     "held.jsonl": "annotation",
+    "settled.jsonl": "annotation",
+    "adjudications.jsonl": "adjudication",
     "assignments.jsonl": "assignment",
 }
 RECORD_DIRS = ("corpus", "annotation")
@@ -83,6 +85,7 @@ CROSS_FIELD: dict[str, Callable[[dict[str, Any], set[str] | None], Iterator[str]
     "sentence": _check_sentence,
     "task": _check_task,
     "annotation": _check_annotation,
+    "adjudication": _check_annotation,
 }
 
 # which field must be unique within a file
@@ -92,6 +95,7 @@ UNIQUE_KEY: dict[str, Callable[[dict[str, Any]], Any]] = {
     "task": lambda r: (r.get("data") or {}).get("sentence_id"),
     "annotation": lambda r: (r.get("sentence_id"), r.get("annotator")),
     "assignment": lambda r: r.get("sentence_id"),
+    "adjudication": lambda r: r.get("sentence_id"),
 }
 
 

@@ -54,6 +54,18 @@ class Connection:
                 ) from None
         raise AssertionError("unreachable")
 
+    def get_json(self, what: str, path: str) -> Any:
+        """GET an API path the SDK has no call for (e.g. `api/tasks/7/drafts`), through the SDK's own client."""
+        from label_studio_sdk.core.api_error import ApiError
+
+        def fetch() -> Any:
+            response = self.client._client_wrapper.httpx_client.request(path, method="GET")
+            if response.status_code >= 400:
+                raise ApiError(status_code=response.status_code, headers=dict(response.headers), body=response.text)
+            return response.json()
+
+        return self.call(what, fetch)
+
 
 def studio_url(settings: Settings) -> str:
     """`LABEL_STUDIO_URL` when set, else `[studio] url`."""

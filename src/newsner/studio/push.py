@@ -9,6 +9,7 @@ and imports only the tasks a project does not have yet.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +18,15 @@ from typing import Any
 from newsner.config import Settings
 from newsner.errors import StudioAuthError, StudioError
 from newsner.labelconfig import label_config
-from newsner.pseudonyms import PREFIX
 from newsner.studio.client import Connection
+from newsner.studio.projects import (
+    KnownTask,
+    annotator_projects,
+    known_sentence_ids,
+    list_projects,
+    project_tasks,
+    project_title,
+)
 
 TITLE_MAX = 50  # Label Studio's limit on project titles
 # [studio] sampling -> Label Studio's project sampling (the order of Label All Tasks)
@@ -36,11 +44,20 @@ class PushReport:
     assignment: str = ""
     repredicted: int = 0  # unannotated tasks that got the new model's predictions
     annotated_untouched: int = 0  # annotated tasks whose predictions were left as they were
+    moved: list[tuple[str, str, str]] = field(default_factory=list)  # (sentence, from, to): unstarted work
+    named: int = 0  # accounts given their pseudonym as display name
+    naming_problem: str | None = None
 
     def summary(self) -> str:
         text = (f"{len(self.projects)} annotator projects ({self.created} created); {self.new} new tasks imported "
                 f"in {self.batches} batches, {self.already} already there, {len(self.invalid)} invalid; "
                 f"assignment: {self.assignment}")
+        if self.moved:
+            text += (f"; {len(self.moved)} unstarted sentences moved to balance the work ("
+                     + ", ".join(f"{n} to {name}" for name, n in sorted(Counter(m[2] for m in self.moved).items()))
+                     + ")")
+        if self.naming_problem:
+            text += f"; display names not set ({self.naming_problem}): the labeling view shows e-mails"
         if self.repredicted or self.annotated_untouched:
             text += (f"; new pre-labels added to {self.repredicted} unannotated tasks "
                      f"({self.annotated_untouched} annotated tasks left as they were)")
@@ -79,22 +96,6 @@ def guidelines_html(path: Path) -> str:
     return f'<style>{INSTRUCTION_CSS}</style>\n<div class="{INSTRUCTION_CLASS}">\n{body}</div>\n'
 
 
-def project_title(base: str, annotator: str) -> str:
-    """The title of an annotator's project: `<project> / <pseudonym>`."""
-    return f"{base} / {annotator}"
-
-
-def annotator_projects(connection: Connection, base: str) -> dict[str, Any]:
-    """annotator pseudonym -> their project (the oldest one, should a title be doubled)."""
-    projects = connection.call("list projects", lambda: list(connection.client.projects.list(page_size=100)))
-    prefix = project_title(base, PREFIX)
-    found: dict[str, Any] = {}
-    for project in sorted(projects, key=lambda p: p.id):
-        if project.title.startswith(prefix):
-            found.setdefault(project.title[len(project_title(base, "")):], project)
-    return found
-
-
 def project_options(settings: Settings, guidelines: Path | None) -> dict[str, Any]:
     """The options every annotator project shares (built once per push: it renders the guidelines)."""
     return {
@@ -128,38 +129,6 @@ def ensure_project(connection: Connection, settings: Settings, annotator: str, e
 
 
 
-def known_sentence_ids(connection: Connection, project_id: int) -> dict[str, list[int]]:
-    """sentence_id -> task ids already in the project."""
-    return {sid: [task.id for task in tasks] for sid, tasks in project_tasks(connection, project_id).items()}
-
-
-@dataclass
-class KnownTask:
-    id: int
-    annotated: bool
-    versions: set[str]
-
-
-def project_tasks(connection: Connection, project_id: int) -> dict[str, list[KnownTask]]:
-    """sentence_id -> the project's tasks for it, with whether each is annotated and its model versions."""
-    known: dict[str, list[KnownTask]] = {}
-
-    def fetch() -> None:
-        known.clear()
-        for task in connection.client.tasks.list(project=project_id, page_size=1000,
-                                                 include="id,data,total_annotations,predictions_model_versions"):
-            sentence_id = (task.data or {}).get("sentence_id")
-            if sentence_id:
-                versions = getattr(task, "predictions_model_versions", None) or []
-                if isinstance(versions, str):
-                    versions = versions.split(",")
-                known.setdefault(sentence_id, []).append(
-                    KnownTask(task.id, bool(task.total_annotations), {v.strip() for v in versions if v}))
-
-    connection.call("list the project's tasks", fetch, retries=3)
-    return known
-
-
 def push_tasks(connection: Connection, settings: Settings, tasks: Iterable[dict[str, Any]], *,
                guidelines: Path | None = None, batch_size: int | None = None) -> PushReport:
     """Assign the tasks to the annotator pool and import each annotator's new tasks into their project.
@@ -170,6 +139,7 @@ def push_tasks(connection: Connection, settings: Settings, tasks: Iterable[dict[
     """
     from newsner.assign import assign, by_annotator, read_assignments, write_assignments
     from newsner.pseudonyms import read_pool
+    from newsner.studio.people import name_accounts
     from newsner.validate import record_problems
 
     report = PushReport()
@@ -184,24 +154,31 @@ def push_tasks(connection: Connection, settings: Settings, tasks: Iterable[dict[
     pool = read_pool(settings.root)
     if pool is None or not pool.annotators:
         raise StudioError("no annotators yet: add them with `newsner studio add-annotator EMAIL...`, then push again")
+    existing = annotator_projects(connection, settings.studio["project"], list_projects(connection))
+    known_by = {name: project_tasks(connection, project.id) for name, project in existing.items()}
+    seed = settings.dataset["name"]
     assignments, assigned = assign(valid, pool.annotators, settings.studio["annotators_per_task"],
-                                   read_assignments(settings.root), seed=settings.dataset["name"])
+                                   read_assignments(settings.root), seed=seed)
+    report.moved = _rebalance(connection, assignments, pool.annotators, known_by, seed)
     write_assignments(settings.root, assignments)
     report.assignment = assigned.summary()
-    existing = annotator_projects(connection, settings.studio["project"])
     size = batch_size or settings.studio["batch_size"]
     shared = project_options(settings, guidelines)
+    for sentence_id, donor, _ in report.moved:  # the donor's task was checked unstarted just now
+        for task in known_by[donor].pop(sentence_id, []):
+            connection.call("remove a moved task", connection.client.tasks.delete, str(task.id))
     for annotator, sentence_ids in sorted(by_annotator(assignments).items()):
         project_id, created = ensure_project(connection, settings, annotator, existing.get(annotator), shared)
         report.projects[annotator] = project_id
         report.created += created
-        known = project_tasks(connection, project_id)
+        known = known_by.get(annotator) if not created else {}
+        known = known if known is not None else project_tasks(connection, project_id)
         todo = [valid[sid] for sid in sentence_ids if sid in valid and sid not in known]
         report.already += sum(sid in known for sid in sentence_ids)
         repredicted = _add_new_predictions(connection, project_id, known, valid, report, size)
         for start in range(0, len(todo), size):
             batch = todo[start : start + size]
-            _import_batch(connection, project_id, batch)
+            import_batch(connection, project_id, batch)
             report.new += len(batch)
             report.batches += 1
         versions = [p["model_version"] for task in todo for p in task["predictions"] if p.get("model_version")]
@@ -209,7 +186,40 @@ def push_tasks(connection: Connection, settings: Settings, tasks: Iterable[dict[
         if versions:  # the project's current model: what annotators see and the label stream pre-labels with
             connection.call("set the project's model version", connection.client.projects.update, project_id,
                             model_version=versions[-1])
+    try:
+        report.named = name_accounts(connection, settings)
+    except StudioError as err:
+        report.naming_problem = str(err)
     return report
+
+
+def _rebalance(connection: Connection, assignments: dict[str, list[str]], pool: list[str],
+               known_by: dict[str, dict[str, list[KnownTask]]], seed: str) -> list[tuple[str, str, str]]:
+    """Move unstarted sentences to the least loaded annotators (a newcomer); return the moves.
+
+    A pair is started when its task has an annotation or anyone's draft. The task list shows only the
+    caller's drafts, so each proposed move is checked against the task's drafts (`api/tasks/<id>/drafts`)
+    and, when one exists, proposed again without it.
+    """
+    from newsner.assign import rebalance
+
+    started = {(sid, name) for name, known in known_by.items() for sid, tasks in known.items()
+               if any(task.annotated or task.drafted for task in tasks)}
+    checked: set[tuple[str, str]] = set()
+    original = {sid: list(names) for sid, names in assignments.items()}
+    while True:
+        trial = {sid: list(names) for sid, names in original.items()}
+        moves = rebalance(trial, pool, started, seed=seed)
+        unchecked = [(sid, donor) for sid, donor, _ in moves if (sid, donor) not in checked]
+        if not unchecked:
+            assignments.clear()
+            assignments.update(trial)
+            return moves
+        for sid, donor in unchecked:
+            checked.add((sid, donor))
+            for task in known_by.get(donor, {}).get(sid, []):
+                if connection.get_json("check a task for drafts", f"api/tasks/{task.id}/drafts"):
+                    started.add((sid, donor))
 
 
 def _add_new_predictions(connection: Connection, project_id: int, known: dict[str, list[KnownTask]],
@@ -238,7 +248,7 @@ def _add_new_predictions(connection: Connection, project_id: int, known: dict[st
     return [p["model_version"] for p in pending]
 
 
-def _import_batch(connection: Connection, project_id: int, batch: list[dict[str, Any]], attempts: int = 5) -> None:
+def import_batch(connection: Connection, project_id: int, batch: list[dict[str, Any]], attempts: int = 5) -> None:
     for attempt in range(attempts):
         try:
             connection.call("import tasks", connection.client.projects.import_tasks, project_id, request=batch,

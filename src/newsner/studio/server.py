@@ -175,11 +175,18 @@ class LocalStudio:
         return True
 
     def login(self, email: str) -> dict[str, Any]:
-        """One annotator's login (address, e-mail, password), to hand over to that person alone."""
-        account = self.credentials()["annotators"].get(email)
+        """One person's login (address, e-mail, password), to hand over to that person alone.
+
+        The maintainer's own account (the admin) is known too.
+        """
+        creds = self.credentials()
+        if email.strip().lower() == creds["admin"]["email"]:
+            return {"url": f"{self.url}/user/login/", "email": creds["admin"]["email"],
+                    "password": creds["admin"]["password"]}
+        account = creds["annotators"].get(email)
         if account is None:
-            raise StudioError(f"no annotator {email} in {self.credentials_path}; add them with "
-                              f"`newsner studio add-annotator {email}`")
+            raise StudioError(f"no account {email} in {self.credentials_path}; add them with "
+                              f"`newsner studio add-annotator {email}` (or add-reviewer)")
         return {"url": f"{self.url}/user/login/", "email": email, "password": account["password"]}
 
     def add_annotator(self, email: str) -> dict[str, Any]:
@@ -253,27 +260,3 @@ def install_server(timeout: float = 1800.0) -> str:
         tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-5:])
         raise StudioError(f"installing {requirement} failed (pip exit {result.returncode}):\n{tail}")
     return requirement
-
-
-def add_annotators(settings: Any, emails: list[str]) -> tuple[list[str], list[str]]:
-    """Make sure each person has an account, then add them to the annotator pool.
-
-    On the local studio the accounts are created (invite-link signup); on a team server
-    (`LABEL_STUDIO_URL`) they must exist already. Returns (their pseudonyms, the ones new to the pool).
-    """
-    from newsner.pseudonyms import register
-    from newsner.studio.client import connect, is_local, studio_url
-
-    if is_local(studio_url(settings)):
-        studio = LocalStudio.for_settings(settings)
-        for email in emails:
-            studio.add_annotator(email)
-    else:
-        connection = connect(settings)
-        users = connection.call("list the users", connection.client.users.list)
-        known = {(u.email or "").strip().lower() for u in users}
-        missing = [e for e in emails if e.strip().lower() not in known]
-        if missing:
-            raise StudioError(f"no account on {connection.url} for {', '.join(missing)}; invite them in Label Studio "
-                              f"(Organization, Add People) and run this again")
-    return register(settings.root, emails)
