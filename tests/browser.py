@@ -133,6 +133,21 @@ class Annotator:
         self.page.click("[aria-label='Create an annotation']")
         self.page.wait_for_timeout(800)
 
+    def tabs(self) -> list[str]:
+        """The names on the annotation and prediction tabs (as shown, Label Studio shortens long ones)."""
+        return self.page.eval_on_selector_all(".lsf-annotation-button .lsf-annotation-button__name",
+                                              "els => els.map(e => e.innerText.trim())")
+
+    def duplicate_version(self, shown: str) -> None:
+        """Open the tab whose name contains `shown` and choose ⋮ → Duplicate Annotation (start from that version)."""
+        tab = self.page.locator(".lsf-annotation-button", has_text=shown).first
+        tab.click()
+        self.page.wait_for_timeout(400)
+        tab.locator(".lsf-annotation-button__trigger").click()
+        self.page.get_by_text("Duplicate Annotation").click()
+        self.page.wait_for_function("document.querySelector('.lsf-annotation-button_selected') !== null", timeout=10_000)
+        self.page.wait_for_timeout(500)
+
     def submit(self) -> dict[str, Any]:
         """Press Submit; return the annotation as the server stored it (HTTP 201)."""
         with self.page.expect_response(lambda r: "/annotations" in r.url and r.request.method == "POST") as response:

@@ -395,7 +395,8 @@ def studio_login(
 
     login = login_details(load_settings(config), email)
     where = ("open this one only, then Label All Tasks" if login.role == "annotator"
-             else "the review project: Label All Tasks serves the worst agreement first")
+             else "open its task list and click the first sentence: worst agreement first; Label All Tasks hides the "
+                  "versions")
     project = f"{login.projects[0]} ({where})" if login.projects else f"none: {login.missing}"
     typer.echo(f"address:  {login.url}\ne-mail:   {login.email}\npassword: {login.password}\n"
                f"role:     {login.role}\nproject:  {project}")

@@ -60,18 +60,19 @@ class Login:
     missing: str | None = None  # what to do when their project does not exist yet
 
 
-def login_details(settings: Settings, email: str) -> Login:
+def login_details(settings: Settings, email: str, studio: Any = None) -> Login:
     """One person's login and the project(s) they work in; a project is named only when it exists.
 
     The maintainer (the local studio's admin) reviews; so do the pool's reviewers; annotators open
-    their own project. Reading the projects needs the studio running.
+    their own project. Reading the projects needs the studio running. `studio`: the `LocalStudio`
+    (default: the project's, in `.newsner/studio/`).
     """
     from newsner.pseudonyms import REVIEWER_PREFIX, checked_key, pseudonym, read_pool
     from newsner.studio.client import connect
     from newsner.studio.projects import REVIEW, annotator_projects, list_projects, project_title, review_project
     from newsner.studio.server import LocalStudio
 
-    studio = LocalStudio.for_settings(settings)
+    studio = studio or LocalStudio.for_settings(settings)
     account = studio.login(email)
     key = checked_key(settings.root)
     pool = read_pool(settings.root)

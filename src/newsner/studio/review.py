@@ -2,7 +2,9 @@
 
 `<project> / review` holds the sentences that need a decision (`newsner.review`), each showing every
 annotator's version as a prediction tab named by pseudonym and a proposed merge that the reviewer's
-draft starts from. Label Studio's uncertainty sampling serves the lowest-agreement sentence first.
+draft starts from. Tasks are imported worst agreement first, so the task list (where reviewers work: Label
+Studio's label stream hides prediction tabs) shows them in that order; the stream itself, should a
+reviewer use it, serves the lowest-agreement sentence first (uncertainty sampling on the merge's score).
 
 Re-running is idempotent: new sentences are imported, a sentence whose versions changed gets the new
 versions (and, when it was already decided, is reported as reopened), everything else is left alone.
@@ -27,9 +29,11 @@ from newsner.studio.projects import REVIEW, KnownTask, list_projects, project_ta
 TITLE_MAX = 50
 REVIEWER_NOTE = """<div class="newsner-review">
 <h2>Reviewing</h2>
-<p>Each task is a sentence the annotators labelled differently (worst agreement first). The tabs above the
-text are the versions: one per annotator, named by pseudonym, and <b>merge</b> (the spans most annotators
-marked), which your draft starts from. <b>Compare All</b> shows them side by side.</p>
+<p>Each task is a sentence the annotators labelled differently. Work from the project's <b>task list</b>
+(it lists the worst agreement first, with an <i>agreement</i> column): click a sentence to open it.
+<b>Label All Tasks</b> hides the versions, so do not use it here. The tabs above the text are the
+versions: one per annotator, named by pseudonym, and <b>merge</b> (the spans most annotators marked),
+which your draft starts from. <b>Compare All</b> shows them side by side.</p>
 <ol>
 <li>To start from an annotator's version instead, open its tab, choose <b>⋮ → Duplicate Annotation</b>.</li>
 <li>Correct the spans as the guidelines below say (delete a region with Backspace, drag to add one).</li>
