@@ -55,7 +55,7 @@ class ReviewReport:
     reopened: list[str] = field(default_factory=list)  # decided sentences whose versions changed since
     unchanged: int = 0
     decided: int = 0  # selected sentences with a decision in Label Studio
-    no_longer_selected: int = 0  # tasks of sentences that no longer need a decision (left as they are)
+    no_longer_selected: int = 0  # tasks of sentences not selected this time (left as they are)
 
     def summary(self) -> str:
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(self.reasons.items())) or "none"
@@ -65,7 +65,8 @@ class ReviewReport:
             text += (f"; {len(self.reopened)} decided before an annotator changed their version, shown again with the "
                      f"new versions (the reviewer should look again): " + ", ".join(self.reopened[:10]))
         if self.no_longer_selected:
-            text += f"; {self.no_longer_selected} tasks whose annotators now agree (left in place)"
+            text += (f"; {self.no_longer_selected} tasks in the project not selected this time (annotators now agree, "
+                     f"or an earlier --select all/--audit; left in place)")
         return text
 
 
@@ -132,8 +133,9 @@ def push_review(connection: Connection, settings: Settings, units: list[Unit], *
     for start in range(0, len(todo), size):  # worst agreement first: the data manager lists them in this order
         import_batch(connection, project.id, todo[start : start + size])
         report.new += len(todo[start : start + size])
-    connection.call("set the review project's model version", connection.client.projects.update, project.id,
-                    model_version=MERGE)
+    if todo or known:  # Label Studio refuses a model version that no prediction carries (HTTP 400)
+        connection.call("set the review project's model version", connection.client.projects.update, project.id,
+                        model_version=MERGE)
     try:
         name_accounts(connection, settings)
     except StudioError:
