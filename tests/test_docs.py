@@ -33,7 +33,7 @@ def test_formats_examples_are_the_schema_examples():
     text = (ROOT / "docs" / "formats.md").read_text()
     sections = re.findall(r"^## (\S+)\n.*?```json\n(.*?)```", text, re.DOTALL | re.MULTILINE)
     assert [name for name, _ in sections] == ["article", "sentence", "task", "annotation", "dataset-row", "config",
-                                              "assignment", "annotators", "raw-article"]
+                                              "assignment", "annotators", "adjudication", "raw-article"]
     for name, body in sections:
         example = json.loads(body)
         assert example == json.loads((ROOT / "schemas" / "examples" / f"{name}.json").read_text())
