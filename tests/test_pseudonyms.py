@@ -25,8 +25,8 @@ def test_key_is_created_once_private_and_reused(tmp_path: Path):
 
 
 def test_key_from_the_environment_wins(tmp_path: Path, monkeypatch):
-    monkeypatch.setenv(KEY_ENV, "team-secret")
-    assert load_key(tmp_path) == b"team-secret"
+    monkeypatch.setenv(KEY_ENV, "team-secret-0123456789")
+    assert load_key(tmp_path) == b"team-secret-0123456789"
     assert not (tmp_path / ".newsner").exists()
 
 
@@ -53,11 +53,11 @@ def test_register_keeps_join_order_and_is_idempotent(tmp_path: Path):
 def test_a_pool_made_with_another_key_is_refused(tmp_path: Path, monkeypatch):
     register(tmp_path, ["a@example.org"])
     made_with = read_pool(tmp_path).key_fingerprint
-    monkeypatch.setenv(KEY_ENV, "a different key")
+    monkeypatch.setenv(KEY_ENV, "a different key, long enough")
     with pytest.raises(ConfigError) as err:
         checked_key(tmp_path)
     assert str(err.value).startswith(f"{tmp_path}/annotation/annotators.json was made with pseudonym key {made_with}, "
-                                     f"but this machine has key {fingerprint(b'a different key')}")
+                                     f"but this machine has key {fingerprint(b'a different key, long enough')}")
     assert KEY_ENV in str(err.value)
 
 

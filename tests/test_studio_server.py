@@ -49,7 +49,7 @@ def test_login_shows_one_annotator_only(project: Path, runner):
     assert "e-mail:   a@example.org\npassword: pw-of-a\nrole:     annotator\n" in result.output
     assert "pw-of-b" not in result.output and "b@example.org" not in result.output and "t" * 40 not in result.output
     # the studio is not running here: no project name is printed that nobody has checked exists
-    assert "project:  none: could not check the projects (cannot reach Label Studio" in result.output
+    assert "project:  none: could not check the projects (no API key for http://127.0.0.1:8080" in result.output
     missing = runner.invoke(app, ["studio", "login", "c@example.org"])
     assert missing.exit_code == 1
     assert "Error: no account c@example.org in" in missing.output
@@ -76,7 +76,7 @@ def test_studio_commands_refuse_a_remote_url(project: Path, runner, monkeypatch)
     monkeypatch.setenv("LABEL_STUDIO_URL", "https://labels.example.org")
     result = runner.invoke(app, ["studio", "start"])
     assert result.exit_code == 1
-    assert "Error: https://labels.example.org is not a local address" in result.output
+    assert "Error: https://labels.example.org is not a loopback address" in result.output
 
 
 def test_guidelines_become_html_with_tables_styles_and_no_raw_html(tmp_path: Path):

@@ -161,11 +161,23 @@ def _save(fig: Any, path: Path) -> Path:
 
 
 def write_agreement(report: dict[str, Any], out_dir: Path, *, plots: bool = True) -> list[Path]:
-    """Write agreement.json, agreement.md and (optionally) the plots into `out_dir`."""
+    """Write agreement.json, agreement.md and (optionally) the plots into `out_dir`, as one set.
+
+    Every file is written into a staging folder inside `out_dir` first and moved into place only when
+    all of them were written, so a failure (a full disk) leaves the previous report set whole.
+    """
+    import os
+    import shutil
+    import tempfile
+
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_json(out_dir / "agreement.json", report)
-    write_text(out_dir / "agreement.md", "# Inter-annotator agreement\n\n" + agreement_markdown(report))
-    paths = [out_dir / "agreement.json", out_dir / "agreement.md"]
-    if plots:
-        paths += write_plots(report, out_dir)
-    return paths
+    stage = Path(tempfile.mkdtemp(prefix=".agreement.", suffix=".tmp", dir=out_dir))
+    try:
+        write_json(stage / "agreement.json", report)
+        write_text(stage / "agreement.md", "# Inter-annotator agreement\n\n" + agreement_markdown(report))
+        names = ["agreement.json", "agreement.md"] + ([p.name for p in write_plots(report, stage)] if plots else [])
+        for name in names:
+            os.replace(stage / name, out_dir / name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return [out_dir / name for name in names]

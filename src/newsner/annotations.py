@@ -48,8 +48,15 @@ def read_annotations(path: str | Path, settings: Settings) -> list[dict[str, Any
 
     labels = set(settings.entities)
     records, problems = [], []
+    first_line: dict[tuple[Any, Any], int] = {}
     for number, record in read_jsonl(path):
         found = record_problems("annotation", record, labels)
+        key = (record.get("sentence_id"), record.get("annotator"))
+        if key in first_line:
+            found.append(f"[$] a second annotation by {key[1]} (first on line {first_line[key]}); one record per "
+                         f"sentence and annotator: keep the right one (two rounds concatenated?)")
+        else:
+            first_line[key] = number
         if "held" in record:
             found.append(f"[$.held] held for review ({record['held'].get('reason')}); it belongs in held.jsonl until "
                          f"settled in Label Studio (or remove `held` to accept it)")
@@ -91,6 +98,9 @@ def attach_adjudications(units: list[Unit], adjudications: list[dict[str, Any]])
     return orphans
 
 
+MAX_ANNOTATORS_PER_SENTENCE = 100  # pairwise agreement grows with the square: 100 annotators are 4,950 pairs
+
+
 def group_units(records: list[dict[str, Any]]) -> list[Unit]:
     """Group records by sentence; one annotation per annotator (the latest `updated_at` wins).
 
@@ -101,6 +111,14 @@ def group_units(records: list[dict[str, Any]]) -> list[Unit]:
         current = by_sentence[record["sentence_id"]].get(record["annotator"])
         if current is None or (record.get("updated_at") or "") >= (current.get("updated_at") or ""):
             by_sentence[record["sentence_id"]][record["annotator"]] = record
+    crowded = {sid: len(names) for sid, names in by_sentence.items() if len(names) > MAX_ANNOTATORS_PER_SENTENCE}
+    if crowded:
+        sid, count = max(crowded.items(), key=lambda item: item[1])
+        raise ValidationError(
+            f"sentence {sid} has {count} annotators ({len(crowded)} sentences have more than "
+            f"{MAX_ANNOTATORS_PER_SENTENCE}); newsner compares every pair of annotators, which grows with the square "
+            f"of their number: at most {MAX_ANNOTATORS_PER_SENTENCE} per sentence. Check the file (are annotator "
+            f"names unique per person?) or split it into rounds")
     units = []
     for sentence_id in sorted(by_sentence):
         annotations = dict(sorted(by_sentence[sentence_id].items()))

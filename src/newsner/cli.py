@@ -216,15 +216,20 @@ def publish(
     private: Annotated[bool, typer.Option("--private", help="Create the Hub repo as private.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="With --push-to-hub: list what would be uploaded.")] = False,
     adjudications: AdjudicationsOption = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the output folder even if newsner did not write it.")] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Adjudicate and write the Hugging Face dataset (parquet, card, agreement)."""
+    """Adjudicate and write the Hugging Face dataset (parquet, card, agreement).
+
+    The output folder is replaced as a whole, atomically; a folder that is not empty and was not written
+    by publish is refused unless --force."""
     from newsner.publish import push_to_hub as upload
     from newsner.steps import publish_step
 
     settings = load_settings(config)
     out = output or Path("dist") / settings.dataset["name"]
-    report = publish_step(annotations, out, settings, tasks=tasks, sentences=sentences, adjudications=adjudications)
+    report = publish_step(annotations, out, settings, tasks=tasks, sentences=sentences, adjudications=adjudications,
+                          force=force)
     say(f"publish: {report.summary()} -> {out}")
     if push_to_hub:
         files = upload(out, push_to_hub, private=private, dry_run=dry_run)
@@ -260,6 +265,7 @@ def train(
     max_seconds: Annotated[float | None, typer.Option("--max-seconds", min=1, help="A time budget: stop at the first update past it (the result then depends on the machine's speed).")] = TrainOptions.max_seconds,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed and step budget, same model on CPU).")] = TrainOptions.seed,
     from_scratch: Annotated[bool, typer.Option("--from-scratch", help="Do not start from the base pipeline's weights.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace the output folder even if newsner did not write it.")] = False,
     config: ConfigOption = None,
 ) -> None:
     """Train the pre-label model on the adjudicated train split with spaCy; evaluate on the test split."""
@@ -273,7 +279,7 @@ def train(
             f"best {p['best_f1']:.3f}  {p['seconds']:5.0f} s")
 
     report = train_step(annotations, output, load_settings(config), sentences=sentences, options=options,
-                        on_progress=progress)
+                        on_progress=progress, force=force)
     say(f"train: {report.summary()} -> {output} (metrics.json inside; use it with `newsner prelabel --model {output}`)")
 
 

@@ -50,3 +50,7 @@ class PublishError(NewsnerError):
 
 class StudioAuthError(StudioError):
     """Label Studio refused the API key; retrying cannot help."""
+
+
+class OutputError(NewsnerError):
+    """An output path that newsner must not write: a folder it did not make, the project itself."""

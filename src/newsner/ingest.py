@@ -197,6 +197,10 @@ def build_article(text: str, *, source: str, title: str | None, removed: Counter
                 blocks.append([])
             continue
         if keep_title and title is None:
+            rule = boilerplate_rule(line, "")
+            if rule:  # page furniture above the headline ("Advertisement") is no title
+                removed[rule] += 1
+                continue
             title = line
             blocks[-1].append(line)
             blocks.append([])
@@ -277,7 +281,13 @@ def _expand(paths: Iterable[str | Path], report: IngestReport) -> list[Path]:
     files: set[Path] = set()
     for path in map(Path, paths):
         if path.is_dir():
-            files.update(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+            for found in path.rglob("*"):
+                if found.name.startswith("."):
+                    continue
+                if found.is_symlink() and not found.exists():
+                    report.skipped.append(f"{_display(found)}: a broken or looping symbolic link; fix or remove it")
+                elif found.is_file():
+                    files.add(found)
         elif path.is_file():
             files.add(path)
         else:
@@ -288,8 +298,11 @@ def _expand(paths: Iterable[str | Path], report: IngestReport) -> list[Path]:
 def _display(path: Path) -> str:
     try:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+    except (ValueError, RuntimeError, OSError):  # outside the working folder; a symbolic-link loop
+        try:
+            return path.absolute().relative_to(Path.cwd().resolve()).as_posix()
+        except ValueError:
+            return path.as_posix()
 
 
 def ingest(paths: Iterable[str | Path]) -> tuple[list[dict[str, Any]], IngestReport]:

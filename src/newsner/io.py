@@ -62,6 +62,8 @@ def _parse_line(path: Path, number: int, raw: bytes) -> dict[str, Any]:
         raise InputError(f"{path}:{number}: not UTF-8 (byte {err.start}); re-save the file as UTF-8") from None
     except json.JSONDecodeError as err:
         raise InputError(f"{path}:{number}: not valid JSON ({err.msg} at column {err.colno})") from None
+    except RecursionError:
+        raise InputError(f"{path}:{number}: JSON nested too deeply to be a newsner record") from None
     if not isinstance(record, dict):
         raise InputError(f"{path}:{number}: expected a JSON object, got {type(record).__name__}")
     return record

@@ -33,11 +33,11 @@ REVIEWER_PREFIX = "reviewer-"  # the same person's hex digits, as a reviewer
 def load_key(root: Path, *, create: bool = True) -> bytes:
     """The pseudonym key: `NEWSNER_PSEUDONYM_KEY`, else `<root>/.newsner/pseudonym.key` (made when missing)."""
     value = os.environ.get(KEY_ENV)
-    if value:
-        return value.strip().encode()
+    if value is not None:
+        return _checked(value.strip(), KEY_ENV)
     path = root / KEY_FILE
     if path.is_file():
-        return path.read_text().strip().encode()
+        return _checked(path.read_text().strip(), str(path))
     if not create:
         raise ConfigError(f"no pseudonym key: set {KEY_ENV} or restore {path}")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -45,6 +45,18 @@ def load_key(root: Path, *, create: bool = True) -> bytes:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(key + "\n")
+    return key.encode()
+
+
+MIN_KEY_LENGTH = 16
+
+
+def _checked(key: str, where: str) -> bytes:
+    """Refuse an empty or short key: with it, anyone could confirm a guessed e-mail against the pseudonyms."""
+    if len(key) < MIN_KEY_LENGTH:
+        raise ConfigError(f"the pseudonym key in {where} is {'empty' if not key else f'{len(key)} characters'}; it "
+                          f"must be at least {MIN_KEY_LENGTH} characters (a new one: python -c \"import secrets; "
+                          f"print(secrets.token_hex(32))\"), or unset {KEY_ENV} to use {KEY_FILE}")
     return key.encode()
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -197,8 +196,12 @@ def _measure(config: ConfigFiles, root: Path) -> None:
 
 def publish(units: list[Unit], settings: Settings, out_dir: Path, *, tasks: list[dict[str, Any]] | None = None,
             sentences: list[dict[str, Any]] | None = None, inputs: dict[str, Path] | None = None,
-            pull_report: dict[str, Any] | None = None, agreement: dict[str, Any] | None = None) -> PublishReport:
+            pull_report: dict[str, Any] | None = None, agreement: dict[str, Any] | None = None,
+            force: bool = False) -> PublishReport:
     """Write `out_dir` (parquet per split and config, agreement, card). Byte-identical for identical input.
+
+    `out_dir` is replaced as a whole, atomically, and only when it is empty, an earlier dataset, or
+    `force` is set (`OutputError` otherwise): publish never deletes a folder it did not write.
 
     `pull_report` (the `pull-report.json` of the annotations) puts the Label Studio version and
     export snapshot into the card's provenance.
@@ -209,32 +212,45 @@ def publish(units: list[Unit], settings: Settings, out_dir: Path, *, tasks: list
     from newsner.agreement_output import write_agreement
     from newsner.card import dataset_card
 
+    from newsner.outputs import output_folder
+
     split_of = assign_splits(units, settings, sentences)
     report = PublishReport()
-    tmp = out_dir.with_name(out_dir.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    report.configs = {"default": ConfigFiles(_features(settings), "data"),
-                      "annotations": ConfigFiles(_annotation_features(), "data/annotations")}
-    schemas = {f"{c.folder}/{s}"[len("data/"):]: c.features.arrow_schema
-               for c in report.configs.values() for s in SPLITS}
-    _write_parquet(iter_rows(units, settings, split_of, report), schemas, tmp)
-    for config in report.configs.values():
-        _measure(config, tmp)
-    if agreement is None:  # `newsner run` passes the report it has just written
-        agreement = agreement_report(units, settings, tasks)
-    write_agreement(agreement, tmp)
-    provenance = {name: _sha256(path) for name, path in sorted((inputs or {}).items())}
-    (tmp / "README.md").write_text(dataset_card(settings, report, agreement, tasks, provenance, pull_report), encoding="utf-8")
-    report.files = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
-    shutil.rmtree(out_dir, ignore_errors=True)
-    os.replace(tmp, out_dir)
+    with output_folder(out_dir, "publish", root=settings.root, force=force, legacy=_earlier_dataset) as tmp:
+        report.configs = {"default": ConfigFiles(_features(settings), "data"),
+                          "annotations": ConfigFiles(_annotation_features(), "data/annotations")}
+        schemas = {f"{c.folder}/{s}"[len("data/"):]: c.features.arrow_schema
+                   for c in report.configs.values() for s in SPLITS}
+        _write_parquet(iter_rows(units, settings, split_of, report), schemas, tmp)
+        for config in report.configs.values():
+            _measure(config, tmp)
+        if agreement is None:  # `newsner run` passes the report it has just written
+            agreement = agreement_report(units, settings, tasks)
+        write_agreement(agreement, tmp)
+        provenance = {name: _sha256(path) for name, path in sorted((inputs or {}).items())}
+        (tmp / "README.md").write_text(dataset_card(settings, report, agreement, tasks, provenance, pull_report),
+                                       encoding="utf-8")
+        report.files = _files(tmp)
     return report
+
+
+def _files(folder: Path) -> list[str]:
+    """The dataset's files (newsner's own mark left out)."""
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+def _earlier_dataset(folder: Path) -> bool:
+    """A dataset folder written by a newsner from before output marks: a card, parquet, agreement, plots only."""
+    allowed = ("README.md", "agreement.json", "agreement.md")
+    files = [p.relative_to(folder) for p in folder.rglob("*") if p.is_file()]
+    return (folder / "README.md").is_file() and all(
+        str(f) in allowed or (f.suffix == ".png" and len(f.parts) == 1) or (f.parts[0] == "data" and f.suffix == ".parquet")
+        for f in files)
 
 
 def push_to_hub(out_dir: Path, repo: str, *, private: bool = False, dry_run: bool = False) -> list[str]:
     """Upload the published folder to the Hub as a dataset repo (token from HF_TOKEN)."""
-    files = sorted(str(p.relative_to(out_dir)) for p in out_dir.rglob("*") if p.is_file())
+    files = _files(out_dir)
     if dry_run:
         return files
     token = os.environ.get("HF_TOKEN")
@@ -246,7 +262,7 @@ def push_to_hub(out_dir: Path, repo: str, *, private: bool = False, dry_run: boo
     try:
         api.create_repo(repo, repo_type="dataset", private=private, exist_ok=True)
         api.upload_folder(folder_path=str(out_dir), repo_id=repo, repo_type="dataset",
-                          commit_message="Publish with newsner")
+                          commit_message="Publish with newsner", ignore_patterns=[".*"])
     except Exception as err:  # network and auth errors from the Hub client
         raise PublishError(f"pushing to the Hub repo {repo} failed: {type(err).__name__}") from None
     return files

@@ -37,6 +37,10 @@ def ingest_step(raw_paths: Iterable[str | Path], output: str | Path) -> tuple[in
     from newsner.validate import record_problems
 
     articles, report = ingest(raw_paths)
+    if not articles and str(output) != "-":
+        raise InputError("no article could be read" + (f" ({len(report.skipped)} inputs skipped):\n"
+                                                       + "\n".join(report.skipped[:20]) if report.skipped else "")
+                         + f"\n{output} was left as it was; check the paths (.txt, .md or .jsonl files or folders)")
     problems = [f"{a['source']}: {p}" for a in articles for p in record_problems("article", a)]
     if problems:
         raise ValidationError("ingest produced invalid records (a bug; please report it):\n" + "\n".join(problems),
@@ -102,27 +106,37 @@ def prelabel_step(sentences: Path, output: str | Path, settings: Settings, *, mo
     return report
 
 
-def optional_records(path: Path) -> list[dict[str, Any]] | None:
-    """The records of `path`, or None when the file does not exist (an optional input)."""
+def optional_records(path: Path, schema: str, settings: Settings | None = None) -> list[dict[str, Any]] | None:
+    """The validated records of an optional input, or None when it does not exist.
+
+    It gets the same checks as every other input (`file:line` messages, duplicates included): a file of
+    another record type, or a folder, is refused rather than half-read.
+    """
     from newsner.io import read_records
 
-    return read_records(path) if path.is_file() else None
+    if not path.exists():
+        return None
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder; name the {schema} records file (JSONL) instead")
+    check_input(path, schema, settings)
+    return read_records(path)
 
 
 def train_step(annotations: Path, output: Path, settings: Settings, *, sentences: Path, options: Any = None,
-               on_progress: Any = None) -> Any:
+               on_progress: Any = None, force: bool = False) -> Any:
     """Train a pre-label model from the adjudicated annotations into `output`; return the TrainReport."""
     from newsner.train import train_model
 
     return train_model(read_units(annotations, settings), settings, output, options=options,
-                       sentences=optional_records(sentences), on_progress=on_progress)
+                       sentences=optional_records(sentences, "sentence"), on_progress=on_progress, force=force)
 
 
 def export_step(kind: str, annotations: Path, output: Path, settings: Settings, *, sentences: Path) -> Any:
     """Write the `kind` export (spacy, conll) of the adjudicated split data; return (paths, report)."""
     from newsner.export import export
 
-    return export(kind, read_units(annotations, settings), settings, output, sentences=optional_records(sentences))
+    return export(kind, read_units(annotations, settings), settings, output,
+                  sentences=optional_records(sentences, "sentence"))
 
 
 def read_units(annotations: Path, settings: Settings, adjudications: Path | None = None) -> list[Any]:
@@ -145,17 +159,18 @@ def agree_step(annotations: Path, output: Path, settings: Settings, *, predictio
     """Write the agreement report (json, md, plots) into `output`; return it."""
     from newsner.agreement import agreement_report
     from newsner.agreement_output import write_agreement
-    from newsner.io import read_records
 
     units = units if units is not None else read_units(annotations, settings, adjudications)
-    report = agreement_report(units, settings, read_records(predictions) if predictions else None)
+    if predictions is not None and not predictions.exists():
+        raise InputError(f"{predictions}: no such file; pass the tasks.jsonl that `newsner prelabel` wrote")
+    report = agreement_report(units, settings, optional_records(predictions, "task", settings) if predictions else None)
     write_agreement(report, output, plots=plots)
     return report
 
 
 def publish_step(annotations: Path, output: Path, settings: Settings, *, tasks: Path, sentences: Path,
                  units: list[Any] | None = None, agreement: dict[str, Any] | None = None,
-                 adjudications: Path | None = None) -> Any:
+                 adjudications: Path | None = None, force: bool = False) -> Any:
     """Adjudicate and write the Hugging Face dataset into `output`; return the PublishReport.
 
     `tasks` and `sentences` are read when they exist (pre-label quality, provenance, paragraph
@@ -167,11 +182,12 @@ def publish_step(annotations: Path, output: Path, settings: Settings, *, tasks: 
     units = units if units is not None else read_units(annotations, settings, adjudications)
     decisions = adjudications if adjudications is not None else annotations.parent / ADJUDICATIONS_FILE
     pull_report_path = annotations.parent / "pull-report.json"
-    return publish(units, settings, output, tasks=optional_records(tasks), sentences=optional_records(sentences),
+    return publish(units, settings, output, tasks=optional_records(tasks, "task", settings),
+                   sentences=optional_records(sentences, "sentence"),
                    pull_report=json.loads(pull_report_path.read_text()) if pull_report_path.is_file() else None,
                    inputs={_relative(path, settings.root): path for path in (annotations, decisions, tasks, sentences)
                            if path.is_file() or path != decisions},
-                   agreement=agreement)
+                   agreement=agreement, force=force)
 
 
 def _relative(path: Path, root: Path) -> str:

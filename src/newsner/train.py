@@ -254,8 +254,11 @@ def _data_hash(paths: list[Path]) -> str:
 
 def train_model(units: list[Unit], settings: Settings, output: Path, *, options: TrainOptions | None = None,
                 sentences: list[dict[str, Any]] | None = None,
-                on_progress: Callable[[dict[str, Any]], None] | None = None) -> TrainReport:
+                on_progress: Callable[[dict[str, Any]], None] | None = None, force: bool = False) -> TrainReport:
     """Train an NER pipeline on the adjudicated train split and write it, with `metrics.json`, to `output`.
+
+    `output` is replaced as a whole, atomically, and only when it is empty, an earlier model, or `force`
+    is set (checked before training starts; `OutputError` otherwise).
 
     `on_progress` is called after every evaluation with the step, epoch, loss, test F1, best F1 so
     far and seconds. Training ends at `max_steps` or `max_epochs`, after `patience` steps without a
@@ -274,6 +277,9 @@ def train_model(units: list[Unit], settings: Settings, output: Path, *, options:
 
     from newsner.export import export
 
+    from newsner.outputs import check_target, output_folder
+
+    check_target(output, "train", root=settings.root, force=force, legacy=_earlier_model)
     options = options or TrainOptions()
     base = settings.prelabel["model"] if options.base is None else options.base
     _register_callbacks()
@@ -335,12 +341,17 @@ def train_model(units: list[Unit], settings: Settings, output: Path, *, options:
             "per_label": {label: {"precision": round(v["p"], 4), "recall": round(v["r"], 4), "f1": round(v["f"], 4)}
                           for label, v in sorted((scores.get("ents_per_type") or {}).items())},
         }
-        if output.exists():
-            shutil.rmtree(output)
-        shutil.copytree(work / "out" / "model-best", output)
-        _portable_config(output / "config.cfg")
-    (output / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        with output_folder(output, "train", root=settings.root, force=force, legacy=_earlier_model) as folder:
+            shutil.copytree(work / "out" / "model-best", folder, dirs_exist_ok=True)
+            _portable_config(folder / "config.cfg")
+            (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n",
+                                                 encoding="utf-8")
     return TrainReport(metrics=metrics)
+
+
+def _earlier_model(folder: Path) -> bool:
+    """A model folder written by a newsner from before output marks: a spaCy pipeline with metrics.json."""
+    return all((folder / name).is_file() for name in ("config.cfg", "meta.json", "metrics.json"))
 
 
 def _portable_config(path: Path) -> None:

@@ -28,14 +28,15 @@ def add_people(settings: Settings, emails: list[str], role: str = "annotator") -
     On the local studio the accounts are created (invite-link signup); on a team server
     (`LABEL_STUDIO_URL`) they must exist already. Returns (their pseudonyms, the ones new to the pool).
     """
-    from newsner.pseudonyms import PREFIX, REVIEWER_PREFIX, register
+    from newsner.pseudonyms import PREFIX, REVIEWER_PREFIX, checked_key, register
     from newsner.studio.client import connect, is_local, studio_url
     from newsner.studio.server import LocalStudio
 
     if role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}")
     _check_emails(emails)
-    if is_local(studio_url(settings)):
+    checked_key(settings.root)  # a bad key is refused before any account is made
+    if is_local(studio_url(settings), settings):
         studio = LocalStudio.for_settings(settings)
         for email in emails:
             studio.add_annotator(email)

@@ -9,12 +9,16 @@ so no e-mail appears in the labeling view.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from newsner.config import Settings
 from newsner.errors import StudioError
 from newsner.studio.client import Connection
+
+
+NEWSNER_NAME = re.compile(r"(annotator|reviewer)-[0-9a-f]{12}")
 
 
 @dataclass
@@ -61,7 +65,8 @@ def server_people(connection: Connection, settings: Settings, users: list[Any] |
 def name_accounts(connection: Connection, settings: Settings) -> int:
     """Give the pool's accounts and the maintainer's their pseudonym as display name; return how many changed.
 
-    Only accounts without a name of their own are renamed. A server that refuses (a team server whose
+    Only accounts without a name of their own, or with a pseudonym newsner gave them (another project's
+    key), are renamed: a name the person chose is kept. A server that refuses (a team server whose
     admin may not edit other accounts) raises `StudioError` naming the account's pseudonym.
     """
     from newsner.pseudonyms import read_pool
@@ -81,7 +86,8 @@ def name_accounts(connection: Connection, settings: Settings) -> int:
             wanted = people.reviewer_names[uid]
         else:
             continue
-        if wanted and not (user.first_name or user.last_name):
+        current = f"{user.first_name or ''} {user.last_name or ''}".strip()
+        if wanted and current != wanted and (not current or NEWSNER_NAME.fullmatch(current)):
             try:
                 connection.call("name an account", connection.client.users.update, uid, first_name=wanted)
             except StudioError as err:

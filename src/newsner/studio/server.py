@@ -39,15 +39,18 @@ class LocalStudio:
     @classmethod
     def for_settings(cls, settings: Any) -> LocalStudio:
         """The local studio of a project (data in `<root>/.newsner/studio/`); refuses a remote URL."""
-        from urllib.parse import urlparse
+        from urllib.parse import urlsplit
 
-        from newsner.studio.client import is_local, studio_url
+        from newsner.studio.client import is_loopback, studio_url
 
-        url = studio_url(settings)
-        if not is_local(url):
-            raise StudioError(f"{url} is not a local address; `newsner studio` only manages a local Label Studio")
-        parsed = urlparse(url)
-        return cls(state_dir=settings.root / STATE_DIR, host=parsed.hostname or "127.0.0.1", port=parsed.port or 8080)
+        url = studio_url(settings)  # refuses user-info tricks
+        if not is_loopback(url):
+            raise StudioError(f"{url} is not a loopback address; `newsner studio` only manages a Label Studio on "
+                              f"this machine, bound to 127.0.0.1")
+        parsed = urlsplit(url)
+        host = parsed.hostname or "127.0.0.1"
+        return cls(state_dir=settings.root / STATE_DIR, host="127.0.0.1" if host == "localhost" else host,
+                   port=parsed.port or 8080)
 
     @property
     def url(self) -> str:
@@ -64,6 +67,17 @@ class LocalStudio:
     @property
     def log_path(self) -> Path:
         return self.state_dir / "server.log"
+
+    @property
+    def url_path(self) -> Path:
+        return self.state_dir / "server.url"
+
+    def recorded_url(self) -> str | None:
+        """The address this studio was started at (newsner's own state), or None when it never was."""
+        try:
+            return self.url_path.read_text().strip() or None
+        except OSError:
+            return None
 
     def credentials(self) -> dict[str, Any]:
         """The stored admin (and annotator) credentials; created on first use."""
@@ -119,9 +133,13 @@ class LocalStudio:
                     f"port {self.port} on {self.host} is busy; stop what runs there or set [studio] url to another port"
                 )
         data_dir = self.state_dir / "data"
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.state_dir, 0o700)  # the data folder holds every API token in clear: owner only
         if template is not None and not data_dir.exists():
             shutil.copytree(template, data_dir)
         data_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(data_dir, 0o700)
+        self.url_path.write_text(self.url + "\n")
         creds = self.credentials()
         env = {k: v for k, v in os.environ.items() if k not in CHILD_ENV_DROP}
         env.update({
