@@ -9,7 +9,8 @@ Each training runs in its own process (`newsner train`), so the peak RSS is that
 - `--conll-train/--conll-test`: news annotated with this project's four labels in the CoNLL-2003
   layout (a token per line, its tag in the last column, IOB1 or IOB2, `-DOCSTART-` between
   documents). The training file becomes newsner annotations (one document = one article, so `newsner
-  train` splits it by article into its train and test splits); the test file is held out and scored
+  train` splits it by article into train, validation and test; it selects on validation and reports its
+  own test split once); the test file is held out and scored
   with `newsner prelabel --model` (exact character spans, micro P/R/F1, the figure annotators feel), as is
   the stock pipeline. `--sizes` draws the learning curve: the first N training sentences, whole
   documents, in a fixed order. Goals: defaults reach micro F1 >= 0.83 (aim 0.85); <= 3 minutes and
@@ -239,8 +240,10 @@ def main() -> None:
                        *extra, *options, *(["--max-steps", str(args.max_steps)] if args.max_steps else [])]
             seconds, peak = measured([sys.executable, "-m", "newsner.cli", "train", *command])
             m = json.loads((out / "metrics.json").read_text())
-            line = (f"  {name:24s} {m['train_sentences']:>6} train / {m['test_sentences']:>5} test  {seconds:6.1f} s  "
-                    f"peak {peak:6.0f} MiB  {m['steps']:>5} steps ({m['stopped_by']})  split F1 {m['test']['f1']:.3f}")
+            line = (f"  {name:24s} {m['train_sentences']:>6} train / {m['validation_sentences']:>5} validation / "
+                    f"{m['test_sentences']:>5} test  {seconds:6.1f} s  peak {peak:6.0f} MiB  {m['steps']:>5} steps "
+                    f"({m['stopped_by']}, best at {m['best_step']}, every {m['eval_frequency']})  validation F1 "
+                    f"{m['validation']['f1']:.3f}  split test F1 {m['test']['f1']:.3f}")
             if test:
                 p, r, f = held_out_f1(str(out), test[1], test[0], config)
                 line += f"  held-out P {p:.3f} R {r:.3f} F1 {f:.3f}"

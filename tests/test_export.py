@@ -23,7 +23,7 @@ def test_spacy_export_trains_a_blank_ner(units, tmp_path: Path):
     from spacy.training import Example
 
     paths, report = export("spacy", units, SETTINGS, tmp_path)
-    assert [p.name for p in paths] == ["train.spacy", "test.spacy"]
+    assert [p.name for p in paths] == ["train.spacy", "validation.spacy", "test.spacy"]
     nlp = spacy.blank("en")
     docs = list(DocBin().from_disk(tmp_path / "train.spacy").get_docs(nlp.vocab))
     assert len(docs) == report.rows["train"]
@@ -51,13 +51,13 @@ def test_conll_export_reads_back_into_the_same_tags(tmp_path: Path):
     export("conll", units, SETTINGS, tmp_path)
     rows, _ = dataset_rows(units, SETTINGS)
     names = class_names(SETTINGS.entities)
-    for split in ("train", "test"):
+    for split in ("train", "validation", "test"):
         text = (tmp_path / f"{split}.conll").read_text()
         assert text.startswith("-DOCSTART- -X- -X- O\n\n")
         expected = [([t for t in r["tokens"] if not t.isspace()],
                      [names[g] for t, g in zip(r["tokens"], r["ner_tags"]) if not t.isspace()]) for r in rows[split]]
         assert read_conll(tmp_path / f"{split}.conll") == expected
-    assert any(" " in r["tokens"] for split in ("train", "test") for r in rows[split])
+    assert any(" " in r["tokens"] for split in ("train", "validation", "test") for r in rows[split])
 
 
 def test_export_cli_and_unknown_format(project: Path, runner, units):
@@ -67,7 +67,7 @@ def test_export_cli_and_unknown_format(project: Path, runner, units):
     Path("newsner.toml").write_text(Path("newsner.toml").read_text().replace('group_by = "paragraph"', 'group_by = "article"'))
     result = runner.invoke(app, ["export", "conll", "annotations.jsonl", "-o", "out"])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in Path("out").iterdir()) == ["test.conll", "train.conll"]
+    assert sorted(p.name for p in Path("out").iterdir()) == ["test.conll", "train.conll", "validation.conll"]
     bad = runner.invoke(app, ["export", "brat", "annotations.jsonl", "-o", "out"])
     assert bad.exit_code == 2  # a usage error: the kind is a typed choice
     assert "Invalid value for 'kind'" in bad.output and "'brat' is not one of 'spacy', 'conll'" in bad.output

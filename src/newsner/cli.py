@@ -260,26 +260,29 @@ def train(
     sentences: Annotated[Path, typer.Option("--sentences", help="sentences.jsonl (paragraph splits).")] = Path("corpus/sentences.jsonl"),
     max_steps: Annotated[int, typer.Option("--max-steps", min=1, help="Training steps at most.")] = TrainOptions.max_steps,
     max_epochs: Annotated[int, typer.Option("--max-epochs", min=0, help="Passes over the training data at most (0: no limit).")] = TrainOptions.max_epochs,
-    patience: Annotated[int, typer.Option("--patience", min=0, help="Stop after this many steps without a better test F1.")] = TrainOptions.patience,
-    eval_frequency: Annotated[int, typer.Option("--eval-frequency", min=1, help="Evaluate every N steps.")] = TrainOptions.eval_frequency,
+    patience: Annotated[int, typer.Option("--patience", min=0, help="Stop after this many steps without a better validation F1.")] = TrainOptions.patience,
+    eval_frequency: Annotated[int | None, typer.Option("--eval-frequency", min=1, help="Evaluate every N steps (default: at least 8 evaluations per run, at most every 100 steps).")] = TrainOptions.eval_frequency,
     max_seconds: Annotated[float | None, typer.Option("--max-seconds", min=1, help="A time budget: stop at the first update past it (the result then depends on the machine's speed).")] = TrainOptions.max_seconds,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed and step budget, same model on CPU).")] = TrainOptions.seed,
     from_scratch: Annotated[bool, typer.Option("--from-scratch", help="Do not start from the base pipeline's weights.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="A configured label without training examples is an error, not a warning.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace the output folder even if newsner did not write it.")] = False,
     config: ConfigOption = None,
 ) -> None:
-    """Train the pre-label model on the adjudicated train split with spaCy; evaluate on the test split."""
+    """Train the pre-label model on the adjudicated train split with spaCy; select on validation, report test once."""
     from newsner.steps import train_step
 
     options = TrainOptions(base="" if from_scratch else None, max_steps=max_steps, max_epochs=max_epochs, patience=patience,
-                           eval_frequency=eval_frequency, seed=seed, max_seconds=max_seconds)
+                           eval_frequency=eval_frequency, seed=seed, max_seconds=max_seconds, strict=strict)
 
     def progress(p: dict[str, Any]) -> None:
-        say(f"train: step {p['step']:>5}  epoch {p['epoch']:>3}  loss {p['loss']:9.1f}  test F1 {p['f1']:.3f}  "
+        say(f"train: step {p['step']:>5}  epoch {p['epoch']:>3}  loss {p['loss']:9.1f}  validation F1 {p['f1']:.3f}  "
             f"best {p['best_f1']:.3f}  {p['seconds']:5.0f} s")
 
     report = train_step(annotations, output, load_settings(config), sentences=sentences, options=options,
                         on_progress=progress, force=force)
+    for warning in report.warnings:
+        say(f"warning: {warning}")
     say(f"train: {report.summary()} -> {output} (metrics.json inside; use it with `newsner prelabel --model {output}`)")
 
 

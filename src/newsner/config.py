@@ -80,6 +80,10 @@ def settings_from_dict(data: dict[str, Any], *, source: str = "settings", path: 
             f"{source}: [labels.from_spacy] maps onto {', '.join(unknown)}, which is not in [labels] entities "
             f"{labels['entities']}; add it to entities or change the map"
         )
+    split = sections["split"]
+    if split["test_fraction"] + split["validation_fraction"] >= 1:
+        raise ConfigError(f"{source}: [split] test_fraction {split['test_fraction']} + validation_fraction "
+                          f"{split['validation_fraction']} leave nothing for train; make their sum below 1")
     return Settings(path=path, raw=data, **sections)
 
 

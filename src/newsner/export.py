@@ -8,7 +8,8 @@ from typing import Any
 
 from newsner.annotations import Unit
 from newsner.config import Settings
-from newsner.publish import SPLITS, PublishReport, dataset_rows
+from newsner.partition import SPLITS
+from newsner.publish import PublishReport, dataset_rows
 from newsner.tokens import class_names, tokenizer_nlp
 
 

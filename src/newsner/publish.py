@@ -15,10 +15,9 @@ from newsner.agreement import agreement_report, unit_agreement
 from newsner.annotations import Unit
 from newsner.config import Settings
 from newsner.errors import PublishError, SplitError
-from newsner.partition import split_groups
+from newsner.partition import SPLITS, split_groups
 from newsner.tokens import class_names, iob2_tags, tokenizer_nlp
 
-SPLITS = ("train", "test")
 BATCH_ROWS = 5000
 
 
@@ -40,11 +39,12 @@ class PublishReport:
     how: Counter = field(default_factory=Counter)
     misaligned: int = 0
     labels: dict[str, Counter] = field(default_factory=lambda: {s: Counter() for s in SPLITS})
+    groups: Counter = field(default_factory=Counter)  # articles (or paragraphs) per split
     files: list[str] = field(default_factory=list)
     configs: dict[str, ConfigFiles] = field(default_factory=dict)
 
     def summary(self) -> str:
-        return (f"train {self.rows['train']} / test {self.rows['test']} sentences; adjudicated: "
+        return (" / ".join(f"{split} {self.rows[split]}" for split in SPLITS) + " sentences; adjudicated: "
                 + ", ".join(f"{k} {v}" for k, v in sorted(self.how.items()))
                 + f"; {self.misaligned} spans not on token boundaries (tagged O, counted)")
 
@@ -118,9 +118,9 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "(absent)"
 
 
-def assign_splits(units: list[Unit], settings: Settings,
-                  sentences: list[dict[str, Any]] | None = None) -> dict[str, str]:
-    """sentence_id -> "train"/"test", grouped by article (or paragraph) with a seeded hash."""
+def assign_splits(units: list[Unit], settings: Settings, sentences: list[dict[str, Any]] | None = None,
+                  report: PublishReport | None = None) -> dict[str, str]:
+    """sentence_id -> "train"/"validation"/"test", grouped by article (or paragraph) with a seeded hash."""
     if not units:
         raise PublishError("no annotated sentences to publish; pull annotations first (`newsner pull`)")
     group_of = {u.sentence_id: u.article_id for u in units}
@@ -132,7 +132,10 @@ def assign_splits(units: list[Unit], settings: Settings,
         if missing:
             raise SplitError(f"sentence {missing[0]} (and {len(missing) - 1} more) is not in corpus/sentences.jsonl")
         group_of = {u.sentence_id: paragraphs[u.sentence_id] for u in units}
-    groups = split_groups(list(group_of.values()), settings.split["seed"], settings.split["test_fraction"])
+    groups = split_groups(list(group_of.values()), settings.split["seed"], settings.split["test_fraction"],
+                          settings.split["validation_fraction"])
+    if report is not None:
+        report.groups.update(groups.values())
     return {sid: groups[group] for sid, group in group_of.items()}
 
 
@@ -141,7 +144,7 @@ def dataset_rows(units: list[Unit], settings: Settings, *,
     """All rows in memory, per file name (for `export`; `publish` streams instead)."""
     report = PublishReport()
     rows: dict[str, list] = {s: [] for s in SPLITS} | {f"annotations/{s}": [] for s in SPLITS}
-    for name, row in iter_rows(units, settings, assign_splits(units, settings, sentences), report):
+    for name, row in iter_rows(units, settings, assign_splits(units, settings, sentences, report), report):
         _check_row(name, row)
         rows[name].append(row)
     return rows, report
@@ -214,8 +217,8 @@ def publish(units: list[Unit], settings: Settings, out_dir: Path, *, tasks: list
 
     from newsner.outputs import output_folder
 
-    split_of = assign_splits(units, settings, sentences)
     report = PublishReport()
+    split_of = assign_splits(units, settings, sentences, report)
     with output_folder(out_dir, "publish", root=settings.root, force=force, legacy=_earlier_dataset) as tmp:
         report.configs = {"default": ConfigFiles(_features(settings), "data"),
                           "annotations": ConfigFiles(_annotation_features(), "data/annotations")}
