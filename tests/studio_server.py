@@ -8,6 +8,7 @@ tasks. Annotator accounts are created once, by invite-link signup.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import uuid
@@ -16,7 +17,9 @@ from pathlib import Path
 import pytest
 
 from newsner.config import settings_from_dict
+from newsner.pseudonyms import register
 from newsner.studio.server import LocalStudio
+from tests.browser import CHROMIUM, Browser
 from tests.conftest import ROOT
 
 
@@ -108,3 +111,29 @@ def annotate(studio: LocalStudio, token: str, task_id: int, spans: list[dict], *
                                            lead_time=3.5)
     return annotation.dict() if hasattr(annotation, "dict") else dict(annotation)
 
+
+@pytest.fixture
+def pool(studio_settings, annotators) -> dict[str, dict]:
+    """The first two test accounts in the pool: email -> {id, token, password, name}."""
+    emails = list(annotators)[:2]
+    names, _ = register(studio_settings.root, emails)
+    return {email: {**annotators[email], "name": name} for email, name in zip(emails, names, strict=True)}
+
+
+@pytest.fixture
+def browser(studio, tmp_path: Path):
+    if not Path(CHROMIUM).exists():
+        message = f"no Chromium at {CHROMIUM}: scripts/test.sh installs Debian's chromium"
+        pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
+    shots = Path(os.environ["NEWSNER_SHOTS"]) if os.environ.get("NEWSNER_SHOTS") else tmp_path / "shots"
+    session = Browser(studio.url, tmp_path, shots)
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def pair(studio_settings, annotators):
+    """Two annotators in the pool, each sentence assigned to both: (settings, [(email, password, pseudonym)])."""
+    emails = list(annotators)[:2]
+    names, _ = register(studio_settings.root, emails)
+    return studio_settings, [(e, annotators[e]["password"], n) for e, n in zip(emails, names, strict=True)]

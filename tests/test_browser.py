@@ -9,20 +9,18 @@ Set NEWSNER_SHOTS=folder to keep the screenshots.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from newsner.agreement import agreement_report
 from newsner.annotations import group_units, read_annotations
-from newsner.pseudonyms import load_key, pseudonym, register
+from newsner.pseudonyms import load_key, pseudonym
 from newsner.segment import sentence_id
 from newsner.studio.client import connect
 from newsner.studio.projects import annotator_projects
 from newsner.studio.pull import pull_annotations
 from newsner.studio.push import push_tasks
-from tests.browser import CHROMIUM, Browser
 
 pytestmark = [pytest.mark.studio, pytest.mark.browser]
 ARTICLE = "b" * 16
@@ -42,25 +40,6 @@ def task(text: str, predictions: list[tuple[str, str]]) -> dict:
 def spans_of(text: str, wanted: list[tuple[str, str]]) -> list[dict]:
     spans = [{"start": text.index(n), "end": text.index(n) + len(n), "label": label} for n, label in wanted]
     return sorted(spans, key=lambda s: (s["start"], s["end"], s["label"]))
-
-
-@pytest.fixture
-def browser(studio, tmp_path: Path):
-    if not Path(CHROMIUM).exists():
-        message = f"no Chromium at {CHROMIUM}: scripts/test.sh installs Debian's chromium"
-        pytest.fail(message) if os.environ.get("CI") else pytest.skip(message)
-    shots = Path(os.environ["NEWSNER_SHOTS"]) if os.environ.get("NEWSNER_SHOTS") else tmp_path / "shots"
-    session = Browser(studio.url, tmp_path, shots)
-    yield session
-    session.close()
-
-
-@pytest.fixture
-def pair(studio_settings, annotators):
-    """Two annotators in the pool, each sentence assigned to both: (settings, [(email, password, pseudonym)])."""
-    emails = list(annotators)[:2]
-    names, _ = register(studio_settings.root, emails)
-    return studio_settings, [(e, annotators[e]["password"], n) for e, n in zip(emails, names, strict=True)]
 
 
 def tasks_by_text(settings, annotator: str) -> tuple[int, dict[str, int]]:

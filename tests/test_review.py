@@ -18,7 +18,7 @@ from newsner.studio.accounts import annotator_progress
 from newsner.studio.client import connect
 from newsner.studio.projects import annotator_projects, known_sentence_ids, review_project
 from tests.studio_server import annotate
-from tests.test_studio import _records, make_tasks, pool, task_ids, write_tasks  # noqa: F401 (fixture)
+from tests.test_studio import _records, make_tasks, task_ids, write_tasks
 
 pytestmark = pytest.mark.studio
 

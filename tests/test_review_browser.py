@@ -15,17 +15,19 @@ import pytest
 
 from newsner.cli import app
 from newsner.pseudonyms import REVIEWER_PREFIX, load_key, pseudonym
+from newsner.segment import sentence_id
+from tests.studio_server import annotate
 from newsner.studio.accounts import login_details
 from newsner.studio.client import connect
 from newsner.studio.projects import review_project
 from newsner.studio.push import push_tasks
-from newsner.segment import sentence_id
-from tests.test_browser import ARTICLE, browser, pair, spans_of, task, tasks_by_text  # noqa: F401 (fixtures)
+from tests.test_browser import ARTICLE, spans_of, task, tasks_by_text
 
 pytestmark = [pytest.mark.studio, pytest.mark.browser]
 
 DISPUTED = "Vladimir Putin’s envoy met Kassym-Jomart Tokayev in Almaty on Monday."
 AGREED = "Protests spread from Zhanaozen to Almaty."
+THIRD = "The CSTO sent troops to Kazakhstan."  # annotated through the API: three splits need three paragraphs
 
 
 def label(person, project_id: int, task_id: int, wanted: list[tuple[str, str]]) -> None:
@@ -36,9 +38,12 @@ def label(person, project_id: int, task_id: int, wanted: list[tuple[str, str]]) 
     person.submit()
 
 
-def test_reviewer_turns_a_disagreement_into_gold_in_the_browser(pair, browser, runner, studio):
+def test_reviewer_turns_a_disagreement_into_gold_in_the_browser(pair, browser, runner, studio, annotators):
     settings, [(email1, password1, one), (email2, password2, two)] = pair
-    push_tasks(connect(settings), settings, [task(DISPUTED, []), task(AGREED, [])])
+    push_tasks(connect(settings), settings, [task(DISPUTED, []), task(AGREED, []), task(THIRD, [])])
+    for email, name in ((email1, one), (email2, two)):
+        annotate(studio, annotators[email]["token"], tasks_by_text(settings, name)[1][THIRD],
+                 spans_of(THIRD, [("CSTO", "ORG"), ("Kazakhstan", "LOC")]), text=THIRD)
 
     # the two annotators, each in their own project: they disagree on DISPUTED, agree on AGREED
     first = browser.annotator(email1, password1)
@@ -108,23 +113,25 @@ def test_reviewer_turns_a_disagreement_into_gold_in_the_browser(pair, browser, r
     agreement = json.loads(Path("after/agreement.json").read_text())
     assert agreement["n_annotators"] == 2 and agreement["annotators"] == sorted([one, two])
     assert agreement["span_f1"] == agreement_before["span_f1"]
-    assert agreement["adjudication"]["sentences"] == {"review": 1, "ground_truth": 0, "majority": 1, "single": 0}
+    assert agreement["adjudication"]["sentences"] == {"review": 1, "ground_truth": 0, "majority": 2, "single": 0}
     vs_gold = agreement["adjudication"]["annotators_vs_gold"]
-    assert vs_gold[one]["micro"] == {"precision": 1.0, "recall": 0.8, "f1": 0.8889, "predicted": 4, "gold": 5}
-    assert vs_gold[two]["micro"] == {"precision": 0.8, "recall": 0.8, "f1": 0.8, "predicted": 5, "gold": 5}
+    assert vs_gold[one]["micro"] == {"precision": 1.0, "recall": 0.8571, "f1": 0.9231, "predicted": 6, "gold": 7}
+    assert vs_gold[two]["micro"] == {"precision": 0.8571, "recall": 0.8571, "f1": 0.8571, "predicted": 7, "gold": 7}
 
-    # one article, two paragraphs: a seed that puts them in different splits
-    from newsner.partition import assign_split
+    # one article, three paragraphs: a seed that puts them in three splits
+    from newsner.partition import SPLITS, assign_split
 
-    groups = [f"{ARTICLE}:0", f"{ARTICLE}:1"]
-    seed = next(f"s{i}" for i in range(100) if {assign_split(g, f"s{i}", 0.5) for g in groups} == {"train", "test"})
+    groups = [f"{ARTICLE}:{i}" for i in range(3)]
+    seed = next(f"s{i}" for i in range(1000) if {assign_split(g, f"s{i}", 0.34, 0.33) for g in groups} == set(SPLITS))
     toml = Path("newsner.toml")
-    toml.write_text(toml.read_text().replace('[split]', f'[split]\nseed = "{seed}"\ntest_fraction = 0.5', 1)
+    toml.write_text(toml.read_text().replace('[split]', f'[split]\nseed = "{seed}"\ntest_fraction = 0.34\n'
+                                             f'validation_fraction = 0.33', 1)
                     .replace('test_fraction = 0.2\n', '').replace('seed = "newsner"\n', ''))
     Path("corpus").mkdir()
     Path("corpus/sentences.jsonl").write_text("".join(json.dumps(
         {"id": sentence_id(ARTICLE, len(text), text), "article_id": ARTICLE, "index": i, "text": text,
-         "start": len(text), "end": 2 * len(text), "paragraph": i}) + "\n" for i, text in enumerate([DISPUTED, AGREED])))
+         "start": len(text), "end": 2 * len(text), "paragraph": i}) + "\n"
+        for i, text in enumerate([DISPUTED, AGREED, THIRD])))
     published = runner.invoke(app, ["publish", "--tasks", "none.jsonl", "-o", "dist/ds"])
     assert published.exit_code == 0, published.output
     import datasets
@@ -132,5 +139,5 @@ def test_reviewer_turns_a_disagreement_into_gold_in_the_browser(pair, browser, r
     rows = {row["text"]: row for split in datasets.load_dataset("dist/ds").values() for row in split}
     assert rows[DISPUTED]["spans"] == gold
     card = Path("dist/ds/README.md").read_text()
-    assert "Gold: **1** sentences decided by a reviewer, 0 by a ground-truth annotation, 1 by majority" in card
-    assert f"| {one} | 2 | 1.000 | 0.800 | 0.889 |" in card and f"| {two} | 2 | 0.800 | 0.800 | 0.800 |" in card
+    assert "Gold: **1** sentences decided by a reviewer, 0 by a ground-truth annotation, 2 by majority" in card
+    assert f"| {one} | 3 | 1.000 | 0.857 | 0.923 |" in card and f"| {two} | 3 | 0.857 | 0.857 | 0.857 |" in card

@@ -30,7 +30,7 @@ def test_run_builds_a_loadable_dataset(tmp_path: Path, runner, monkeypatch):
     from datasets import load_dataset
 
     ds = load_dataset(str(tmp_path / "dist" / "kz-news-ner"))
-    assert len(ds["train"]) + len(ds["test"]) == 34
+    assert [len(ds[split]) for split in ("train", "validation", "test")] == [17, 4, 13]
     assert ds["train"].features["ner_tags"].feature.names[:3] == ["O", "B-PER", "I-PER"]
     assert json.loads(Path("reports/agreement.json").read_text())["n_units"] == 34
     assert "Warning**: split by paragraph" in (tmp_path / "dist" / "kz-news-ner" / "README.md").read_text()

@@ -106,7 +106,7 @@ def test_publish_killed_at_the_swap_leaves_a_whole_dataset(repo: Path, fault: st
     assert after == old if fault == "before-swap" else after != old
     import datasets
 
-    assert set(datasets.load_dataset(str(repo / "dist/ds"))) == {"train", "test"}  # whole, loadable
+    assert set(datasets.load_dataset(str(repo / "dist/ds"))) == {"train", "validation", "test"}  # whole, loadable
     assert subprocess.run(command, cwd=repo, capture_output=True).returncode == 0
     assert sorted(p.name for p in (repo / "dist").iterdir()) == ["ds"]  # the leftover is gone
 

@@ -48,14 +48,6 @@ def task_ids(settings) -> dict[str, dict[str, list[int]]]:
             for name, project in annotator_projects(connection, settings.studio["project"]).items()}
 
 
-@pytest.fixture
-def pool(studio_settings, annotators) -> dict[str, dict]:
-    """The first two test accounts in the pool: email -> {id, token, password, name}."""
-    emails = list(annotators)[:2]
-    names, _ = register(studio_settings.root, emails)
-    return {email: {**annotators[email], "name": name} for email, name in zip(emails, names, strict=True)}
-
-
 def test_push_twice_gives_the_same_tasks(studio_settings, pool, runner):
     write_tasks(Path("tasks.jsonl"), make_tasks(12))
     first = runner.invoke(app, ["push", "tasks.jsonl", "--batch-size", "5"])

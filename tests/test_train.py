@@ -142,9 +142,7 @@ def test_the_base_pipelines_ner_weights_reach_the_fresh_tok2vec(tmp_path):
     import spacy
     from spacy.tokens import DocBin
     from spacy.training.initialize import init_nlp
-    from spacy.util import load_config_from_str, load_model_from_config
-
-    from spacy.util import registry
+    from spacy.util import load_config_from_str, load_model_from_config, registry
 
     from newsner.train import CALLBACK, CONFIG, FROM_BASE, tok2vec_from_base
 

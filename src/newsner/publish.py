@@ -214,7 +214,6 @@ def publish(units: list[Unit], settings: Settings, out_dir: Path, *, tasks: list
     """
     from newsner.agreement_output import write_agreement
     from newsner.card import dataset_card
-
     from newsner.outputs import output_folder
 
     report = PublishReport()

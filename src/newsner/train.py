@@ -20,9 +20,7 @@ The result is a pipeline folder that `spacy.load`, `newsner prelabel --model DIR
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -231,12 +229,10 @@ def train_model(units: list[Unit], settings: Settings, output: Path, *, options:
     label without examples only with `strict`) and `ModelError` for a base pipeline without usable weights.
     """
     from spacy.tokens import DocBin
-    from spacy.util import load_config_from_str, load_model_from_config
+    from spacy.util import load_config_from_str, load_model_from_config, registry
 
     from newsner.export import export
     from newsner.outputs import check_target, output_folder
-
-    from spacy.util import registry
 
     check_target(output, "train", root=settings.root, force=force, legacy=_earlier_model)
     registry.callbacks.register(CALLBACK, func=tok2vec_from_base)  # also an entry point, for `spacy train`

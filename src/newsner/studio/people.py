@@ -17,7 +17,6 @@ from newsner.config import Settings
 from newsner.errors import StudioError
 from newsner.studio.client import Connection
 
-
 NEWSNER_NAME = re.compile(r"(annotator|reviewer)-[0-9a-f]{12}")
 
 

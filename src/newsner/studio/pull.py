@@ -155,6 +155,16 @@ def _newsner_task(task: dict[str, Any], report: PullReport, known_sentences: set
     return True
 
 
+def _author(task: dict[str, Any], annotation: dict[str, Any], people: People, report: PullReport) -> str | None:
+    """The pseudonym of the annotation's author, or None (counted and reported: not pulled)."""
+    author = people.name(annotation.get("completed_by"))
+    if author is None:
+        report.counts["annotations_without_known_author"] += 1
+        report.problems.append(f"task {task['id']}: annotation {annotation.get('id')} has no known author; "
+                               f"not pulled (is the account deleted?)")
+    return author
+
+
 def _hold(pulled: Pulled, report: PullReport, task: dict[str, Any], annotation: dict[str, Any],
           record: dict[str, Any], editor: str, author: str, owner: str, reason: str) -> None:
     record["annotator"] = editor
@@ -187,11 +197,8 @@ def normalise_export(tasks: list[dict[str, Any]], people: People, owner: str, pr
                 report.counts["cancelled"] += 1
                 owner_done = owner_done or people.name(annotation.get("completed_by")) == owner
                 continue
-            author = people.name(annotation.get("completed_by"))
+            author = _author(task, annotation, people, report)
             if author is None:
-                report.counts["annotations_without_known_author"] += 1
-                report.problems.append(f"task {task['id']}: annotation {annotation.get('id')} has no known author; "
-                                       f"not pulled (is the account deleted?)")
                 continue
             record = _annotation_record(task, annotation, text, author, project_id, report)
             if author != owner and people.may_review(annotation.get("completed_by")):
@@ -279,11 +286,8 @@ def normalise_review_export(tasks: list[dict[str, Any]], people: People, project
             if annotation.get("was_cancelled"):
                 report.counts["review_skipped"] += 1
                 continue
-            author = people.name(annotation.get("completed_by"))
+            author = _author(task, annotation, people, report)
             if author is None:
-                report.counts["annotations_without_known_author"] += 1
-                report.problems.append(f"task {task['id']}: annotation {annotation.get('id')} in the review project has "
-                                       f"no known author; not pulled (is the account deleted?)")
                 continue
             record = _annotation_record(task, annotation, data["text"], author, project_id, report)
             editor = annotation.get("updated_by") or annotation.get("completed_by")
