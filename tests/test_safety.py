@@ -270,3 +270,19 @@ def test_an_empty_or_short_pseudonym_key_is_refused(project: Path, runner, monke
     assert result.exit_code == 1
     assert "the pseudonym key in NEWSNER_PSEUDONYM_KEY is" in result.output and "at least 16 characters" in result.output
     assert not (project / "annotation" / "annotators.json").exists()
+
+
+def test_a_killed_writer_leaves_a_temp_file_that_the_next_run_removes(project: Path):
+    script = ("import os, signal; from newsner.io import write_jsonl\n"
+              "def records():\n    yield {'a': 1}\n    os.kill(os.getpid(), signal.SIGKILL)\n"
+              "write_jsonl('out.jsonl', records())\n")
+    killed = subprocess.run([sys.executable, "-c", script], cwd=project, capture_output=True)
+    assert killed.returncode == -9
+    [leftover] = list(project.glob(".out.jsonl.*.tmp"))
+    other = project / ".out.jsonl.1.abcd.tmp"  # pid 1 is alive: another writer's file stays
+    other.write_text("")
+    from newsner.io import write_jsonl
+
+    write_jsonl(project / "out.jsonl", [{"b": 2}])
+    assert not leftover.exists() and other.exists()
+    assert (project / "out.jsonl").read_text() == '{"b":2}\n'
