@@ -211,3 +211,31 @@ def test_markdown_syntax_never_reaches_the_text(tmp_path: Path):
                           "Second point with code and an image", "Numbered item", "Another item", "A quoted line",
                           "An escaped *star* and a tag stay text."]
     assert article["title"] == "Protests in Almaty"
+
+
+def test_front_matter_is_provenance_not_text(tmp_path: Path):
+    from newsner.ingest import content_id, ingest
+
+    body = "Protests in Almaty\n\nPolice detained dozens of people in Almaty on Wednesday.\n"
+    (tmp_path / "with.txt").write_text("---\nurl: https://example.org/almaty\npublisher: Example News\n"
+                                       "date: 2022-01-05\nrights: CC BY 4.0\n---\n" + body)
+    (tmp_path / "without.md").write_text(body.replace("Wednesday", "Thursday"))
+    articles, report = ingest([tmp_path])
+    by_source = {Path(a["source"]).name: a for a in articles}
+    assert by_source["with.txt"]["meta"] == {"url": "https://example.org/almaty", "publisher": "Example News",
+                                             "date": "2022-01-05", "rights": "CC BY 4.0"}
+    assert by_source["with.txt"]["title"] == "Protests in Almaty" and "---" not in by_source["with.txt"]["text"]
+    assert by_source["with.txt"]["id"] == content_id(by_source["with.txt"]["text"])
+    assert "meta" not in by_source["without.md"] and report.skipped == []
+
+
+@pytest.mark.parametrize("head, message", [
+    ("---\nurl: https://example.org\n", "the front matter opened by `---` on line 1 is never closed"),
+    ("---\npubisher: Typo News\n---\n", "bad.txt:2: front matter lines are `key: value` with a key among url, "),
+])
+def test_bad_front_matter_is_named_with_its_line(tmp_path: Path, head: str, message: str):
+    from newsner.ingest import ingest
+
+    (tmp_path / "bad.txt").write_text(head + "Title\n\nA sentence about Almaty.\n")
+    articles, report = ingest([tmp_path / "bad.txt"])
+    assert articles == [] and len(report.skipped) == 1 and message in report.skipped[0]

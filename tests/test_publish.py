@@ -219,3 +219,20 @@ def test_the_card_parses_round_trips_and_describes_every_column(published: Path)
         assert missing == [], f"{config}: columns the card does not describe: {missing}"
     for section in ("## Columns", "## Personal data", "## Citation", "| validation |"):
         assert section in card.text
+
+
+def test_the_card_lists_each_articles_source_and_rights(tmp_path: Path):
+    units = make_units(30)
+    first, second = units[0].article_id, units[3].article_id
+    articles = [{"id": first, "title": "Protests | in Almaty", "text": "x", "source": "corpus/raw/a.txt",
+                 "paragraphs": [[0, 1]], "meta": {"publisher": "Example News", "date": "2022-01-05",
+                                                   "url": "https://example.org/a", "rights": "CC BY 4.0"}},
+                {"id": second, "title": "Another", "text": "y", "source": "corpus/raw/b.txt", "paragraphs": [[0, 1]]},
+                {"id": "f" * 16, "title": "Not annotated", "text": "z", "source": "c.txt", "paragraphs": [[0, 1]]}]
+    publish(units, SETTINGS, tmp_path / "ds", articles=articles)
+    card = (tmp_path / "ds" / "README.md").read_text()
+    assert (f"| `{first}` | Protests \\| in Almaty | Example News | 2022-01-05 | https://example.org/a | CC BY 4.0 | "
+            f"`corpus/raw/a.txt` |") in card
+    assert f"| `{second}` | Another |  |  |  | not stated | `corpus/raw/b.txt` |" in card
+    assert "Not annotated" not in card
+    assert "The annotations (spans, labels, splits, the per-annotator layer) are released under `cc-by-4.0`" in card

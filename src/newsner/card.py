@@ -60,7 +60,8 @@ def _yaml(settings: Settings, report: Any) -> str:
 
 
 def dataset_card(settings: Settings, report: Any, agreement: dict[str, Any], tasks: list[dict[str, Any]] | None,
-                 provenance: dict[str, str], pull_report: dict[str, Any] | None = None) -> str:
+                 provenance: dict[str, str], pull_report: dict[str, Any] | None = None,
+                 sources: list[dict[str, Any]] | None = None) -> str:
     """The whole README.md: YAML header and body. No timestamps, so identical input gives identical bytes."""
     name = settings.dataset["name"]
     pretty = settings.dataset.get("pretty_name", name)
@@ -117,6 +118,21 @@ def dataset_card(settings: Settings, report: Any, agreement: dict[str, Any], tas
     body += ["", "The `annotations` config has one row per annotator and sentence (reviewers are not annotators):",
              "", "| column | type | meaning |", "|---|---|---|"]
     body += [f"| `{name}` | {kind} | {meaning} |" for name, kind, meaning in ANNOTATION_COLUMNS]
+    body += ["", "## Source texts and rights", "",
+             f"The annotations (spans, labels, splits, the per-annotator layer) are released under "
+             f"`{settings.dataset['license']}`. The sentences are quoted from news articles whose rights stay with "
+             f"their publishers; what is known of each article's source and rights is listed here (from a front-matter "
+             f"block in the raw file, or the fields of a JSONL input; blank where nothing was stated)."]
+    if sources is None:
+        body += ["", "(No articles.jsonl was given to `newsner publish`: the sources are not listed.)"]
+    else:
+        body += ["", "| article | title | publisher | date | URL | rights | raw file |", "|---|---|---|---|---|---|---|"]
+        for article in sources:
+            meta = article.get("meta") or {}
+            cells = [meta.get(key, "") for key in ("publisher", "date", "url")]
+            rights = meta.get("rights") or meta.get("license") or "not stated"
+            body.append(f"| `{article['id']}` | {_cell(article.get('title') or '')} | "
+                        + " | ".join(_cell(str(c)) for c in cells) + f" | {_cell(str(rights))} | `{article['source']}` |")
     body += ["", "## Personal data", "",
              "The sentences are news text and name real, public people. Annotators appear only under keyed "
              "pseudonyms (`annotator-…`); their e-mail addresses are not in this dataset."]
@@ -143,6 +159,11 @@ def dataset_card(settings: Settings, report: Any, agreement: dict[str, Any], tas
              f"  title = {{{{{pretty}}}: named entities in news sentences}},",
              f"  note = {{Built with newsner {__version__}; license {settings.dataset['license']}}}", "}", "```"]
     return _yaml(settings, report) + "\n".join(body) + "\n"
+
+
+def _cell(text: str) -> str:
+    """Text for a Markdown table cell."""
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 ANNOTATION_COLUMNS = [

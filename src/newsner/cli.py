@@ -212,6 +212,7 @@ def publish(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Dataset folder (default: dist/<name>).")] = None,
     tasks: Annotated[Path, typer.Option("--tasks", help="tasks.jsonl, for pre-label quality and provenance.")] = Path("annotation/tasks.jsonl"),
     sentences: Annotated[Path, typer.Option("--sentences", help="sentences.jsonl (paragraph splits).")] = Path("corpus/sentences.jsonl"),
+    articles: Annotated[Path | None, typer.Option("--articles", help="articles.jsonl: each article's source and rights for the card (default: beside the sentences).")] = None,
     push_to_hub: Annotated[str | None, typer.Option("--push-to-hub", help="Hub dataset repo (token from HF_TOKEN).")] = None,
     private: Annotated[bool, typer.Option("--private", help="Create the Hub repo as private.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="With --push-to-hub: list what would be uploaded.")] = False,
@@ -229,7 +230,7 @@ def publish(
     settings = load_settings(config)
     out = output or Path("dist") / settings.dataset["name"]
     report = publish_step(annotations, out, settings, tasks=tasks, sentences=sentences, adjudications=adjudications,
-                          force=force)
+                          force=force, articles=articles)
     say(f"publish: {report.summary()} -> {out}")
     if push_to_hub:
         files = upload(out, push_to_hub, private=private, dry_run=dry_run)

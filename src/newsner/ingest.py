@@ -237,11 +237,45 @@ def _decode(path: Path, data: bytes) -> str:
         raise InputError(f"{path}: not UTF-8 (invalid byte at offset {err.start}); re-save it as UTF-8") from None
 
 
+FRONT_MATTER_KEYS = ("url", "publisher", "author", "date", "license", "rights", "language", "title")
+
+
+def front_matter(text: str, path: Path) -> tuple[dict[str, str], str]:
+    r"""Split a leading `---` block of `key: value` lines (provenance) from the article text.
+
+    Keys: url, publisher, author, date, license, rights, language, title (kept in `meta`); the rest of the
+    file is the article.
+
+    >>> front_matter("---\nurl: https://example.org/a\npublisher: Example News\n---\nTitle\n", Path("a.txt"))
+    ({'url': 'https://example.org/a', 'publisher': 'Example News'}, 'Title\n')
+    """
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        return {}, text
+    try:
+        end = next(i for i, line in enumerate(lines[1:], start=1) if line.strip() == "---")
+    except StopIteration:
+        raise InputError(f"{path}: the front matter opened by `---` on line 1 is never closed; add a `---` line "
+                         f"after it") from None
+    meta: dict[str, str] = {}
+    for number, line in enumerate(lines[1:end], start=2):
+        if not line.strip():
+            continue
+        key, sep, value = line.partition(":")
+        key = key.strip().lower()
+        if not sep or key not in FRONT_MATTER_KEYS:
+            raise InputError(f"{path}:{number}: front matter lines are `key: value` with a key among "
+                             f"{', '.join(FRONT_MATTER_KEYS)}; got {line.strip()!r}")
+        meta[key] = value.strip()
+    return meta, "\n".join(lines[end + 1:])
+
+
 def _read_text_file(path: Path, source: str, report: IngestReport) -> list[dict[str, Any]]:
-    text = _decode(path, path.read_bytes())
+    meta, text = front_matter(normalise_text(_decode(path, path.read_bytes())), path)
     if path.suffix.lower() == ".md":
-        text = markdown_to_text(normalise_text(text))
-    article = build_article(text, source=source, title=None, removed=report.removed, keep_title=True)
+        text = markdown_to_text(text)
+    article = build_article(text, source=source, title=None, removed=report.removed, keep_title=True,
+                            meta=meta or None)
     if article is None:
         raise InputError(f"{path}: nothing left after removing boilerplate")
     return [article]

@@ -200,7 +200,7 @@ def _measure(config: ConfigFiles, root: Path) -> None:
 def publish(units: list[Unit], settings: Settings, out_dir: Path, *, tasks: list[dict[str, Any]] | None = None,
             sentences: list[dict[str, Any]] | None = None, inputs: dict[str, Path] | None = None,
             pull_report: dict[str, Any] | None = None, agreement: dict[str, Any] | None = None,
-            force: bool = False) -> PublishReport:
+            force: bool = False, articles: list[dict[str, Any]] | None = None) -> PublishReport:
     """Write `out_dir` (parquet per split and config, agreement, card). Byte-identical for identical input.
 
     `out_dir` is replaced as a whole, atomically, and only when it is empty, an earlier dataset, or
@@ -230,7 +230,10 @@ def publish(units: list[Unit], settings: Settings, out_dir: Path, *, tasks: list
             agreement = agreement_report(units, settings, tasks)
         write_agreement(agreement, tmp)
         provenance = {name: _sha256(path) for name, path in sorted((inputs or {}).items())}
-        (tmp / "README.md").write_text(dataset_card(settings, report, agreement, tasks, provenance, pull_report),
+        used = {unit.article_id for unit in units}
+        sources = [a for a in articles or [] if a["id"] in used]
+        (tmp / "README.md").write_text(dataset_card(settings, report, agreement, tasks, provenance, pull_report,
+                                                    sources=sources if articles is not None else None),
                                        encoding="utf-8")
         report.files = _files(tmp)
     return report

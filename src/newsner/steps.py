@@ -170,11 +170,12 @@ def agree_step(annotations: Path, output: Path, settings: Settings, *, predictio
 
 def publish_step(annotations: Path, output: Path, settings: Settings, *, tasks: Path, sentences: Path,
                  units: list[Any] | None = None, agreement: dict[str, Any] | None = None,
-                 adjudications: Path | None = None, force: bool = False) -> Any:
+                 adjudications: Path | None = None, force: bool = False, articles: Path | None = None) -> Any:
     """Adjudicate and write the Hugging Face dataset into `output`; return the PublishReport.
 
-    `tasks` and `sentences` are read when they exist (pre-label quality, provenance, paragraph
-    groups); `pull-report.json` beside the annotations puts the Label Studio version into the card.
+    `tasks`, `sentences` and `articles` (default: `articles.jsonl` beside the sentences) are read when they
+    exist (pre-label quality, provenance, paragraph groups, each article's source and rights);
+    `pull-report.json` beside the annotations puts the Label Studio version into the card.
     The card names each input by its path relative to the project, however the step was started.
     """
     from newsner.publish import publish
@@ -182,8 +183,9 @@ def publish_step(annotations: Path, output: Path, settings: Settings, *, tasks: 
     units = units if units is not None else read_units(annotations, settings, adjudications)
     decisions = adjudications if adjudications is not None else annotations.parent / ADJUDICATIONS_FILE
     pull_report_path = annotations.parent / "pull-report.json"
+    articles = articles if articles is not None else sentences.parent / "articles.jsonl"
     return publish(units, settings, output, tasks=optional_records(tasks, "task", settings),
-                   sentences=optional_records(sentences, "sentence"),
+                   sentences=optional_records(sentences, "sentence"), articles=optional_records(articles, "article"),
                    pull_report=json.loads(pull_report_path.read_text()) if pull_report_path.is_file() else None,
                    inputs={_relative(path, settings.root): path for path in (annotations, decisions, tasks, sentences)
                            if path.is_file() or path != decisions},
