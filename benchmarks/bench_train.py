@@ -204,6 +204,10 @@ def main() -> None:
     parser.add_argument("--config", type=Path, default=ROOT / "newsner.toml")
     parser.add_argument("--max-steps", type=int, default=None)
     parser.add_argument("--no-scratch", action="store_true", help="only the defaults (base weights)")
+    parser.add_argument("--train-args", default="", help="more `newsner train` options for every run, e.g. "
+                        "\"--hidden-width 128\"; a tok2vec change (--width, --depth, --window-size, --embed-rows) is "
+                        "refused with base weights: pass it with --scratch-only")
+    parser.add_argument("--scratch-only", action="store_true", help="only the from-scratch run")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-train-"))
     config = args.config
@@ -231,13 +235,18 @@ def main() -> None:
         p, r, f = held_out_f1(None, test[1], test[0], config)
         print(f"held-out test: {test[2]} sentences; stock pipeline (mapped, as configured): P {p:.3f} R {r:.3f} F1 {f:.3f}")
 
-    runs = {"defaults (base weights)": []} if args.no_scratch else {"defaults (base weights)": [], "from scratch": ["--from-scratch"]}
+    runs = {"defaults (base weights)": [], "from scratch": ["--from-scratch"]}
+    if args.no_scratch:
+        del runs["from scratch"]
+    if args.scratch_only:
+        del runs["defaults (base weights)"]
     for label, annotations, sentences in datasets:
         print(label + (" (the whole step budget: --patience 0)" if extra else "") + ":")
         for name, options in runs.items():
             out = work / f"{name.split()[0]}-{annotations.parent.name}"
             command = [str(annotations), "--sentences", str(sentences), "--config", str(config), "-o", str(out),
-                       *extra, *options, *(["--max-steps", str(args.max_steps)] if args.max_steps else [])]
+                       *extra, *options, *(["--max-steps", str(args.max_steps)] if args.max_steps else []),
+                       *args.train_args.split()]
             seconds, peak = measured([sys.executable, "-m", "newsner.cli", "train", *command])
             m = json.loads((out / "metrics.json").read_text())
             line = (f"  {name:24s} {m['train_sentences']:>6} train / {m['validation_sentences']:>5} validation / "

