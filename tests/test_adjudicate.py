@@ -17,7 +17,7 @@ from newsner.errors import ValidationError
 from newsner.review import MERGE, review_predictions, review_task, select_for_review
 from newsner.steps import read_units
 from newsner.studio.people import People
-from newsner.studio.pull import PullReport, normalise_export, normalise_review_export
+from newsner.studio.records import PullReport, normalise_export, normalise_review_export
 
 TEXT = "Tokayev met Putin in Moscow."
 TOK, PUT, MOS = {"start": 0, "end": 7, "label": "PER"}, {"start": 12, "end": 17, "label": "PER"}, \
@@ -177,3 +177,18 @@ def test_validate_knows_adjudications_by_file_name_and_refuses_an_email_as_revie
     assert result.exit_code == 1
     assert "annotation/adjudications.jsonl:2: [$.reviewer]" in result.output
     assert "annotation/adjudications.jsonl:2: [$] duplicate 's1', first on line 1" in result.output
+
+
+@pytest.mark.parametrize("text, start, end, shown, expected", [
+    ("Angela Merkel visited Paris.", 0, 13, "Angela Merkel", (0, 13, "ok")),
+    ("😀 Angela Merkel visited Paris.", 2, 15, "Angela Merkel", (2, 15, "ok")),  # code points (Label Studio 1.23)
+    ("😀 Angela Merkel visited Paris.", 3, 16, "Angela Merkel", (2, 15, "utf16")),  # UTF-16 units: repaired
+    ("Angela  Merkel visited Paris.", 0, 14, "Angela Merkel", (0, 14, "ok")),  # display text folds spaces
+    ("Merkel\r\nvisited Paris.", 0, 15, "Merkel\\n\\nvisited", (0, 15, "ok")),  # a literal \n per line break
+    ("Angela Merkel visited Paris.", 0, 13, "Paris", None),  # neither reading matches: rejected
+    ("Angela Merkel visited Paris.", 20, 40, None, None),  # outside the text
+])
+def test_check_span_trusts_the_text_not_the_offsets_or_the_display_text(text, start, end, shown, expected):
+    from newsner.studio.records import check_span
+
+    assert check_span(text, start, end, shown) == expected
