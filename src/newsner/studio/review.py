@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from newsner.adjudicate import versions
 from newsner.annotations import Unit
 from newsner.config import Settings
 from newsner.errors import ConfigError, StudioError
@@ -56,6 +57,7 @@ class ReviewReport:
     unchanged: int = 0
     decided: int = 0  # selected sentences with a decision in Label Studio
     no_longer_selected: int = 0  # tasks of sentences not selected this time (left as they are)
+    naming_problem: str | None = None
 
     def summary(self) -> str:
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(self.reasons.items())) or "none"
@@ -67,6 +69,8 @@ class ReviewReport:
         if self.no_longer_selected:
             text += (f"; {self.no_longer_selected} tasks in the project not selected this time (annotators now agree, "
                      f"or an earlier --select all/--audit; left in place)")
+        if self.naming_problem:
+            text += f"; display names not set ({self.naming_problem}): tabs may show e-mail addresses"
         return text
 
 
@@ -120,7 +124,7 @@ def push_review(connection: Connection, settings: Settings, units: list[Unit], *
         task = known.get(item.unit.sentence_id)
         if task is None:
             todo.append(review_task(item, now))
-        elif task.data.get("versions") == review_data(item, now)["versions"]:
+        elif task.data.get("versions") == versions(item.unit):
             report.unchanged += 1
             report.decided += task.annotated
         else:
@@ -138,8 +142,8 @@ def push_review(connection: Connection, settings: Settings, units: list[Unit], *
                         model_version=MERGE)
     try:
         name_accounts(connection, settings)
-    except StudioError:
-        pass  # push reports it; the review still works, tabs then show e-mails of accounts newsner did not name
+    except StudioError as err:  # the review still works; tabs of accounts newsner could not name show e-mails
+        report.naming_problem = str(err)
     return report
 
 
