@@ -192,3 +192,20 @@ def test_check_span_trusts_the_text_not_the_offsets_or_the_display_text(text, st
     from newsner.studio.records import check_span
 
     assert check_span(text, start, end, shown) == expected
+
+
+def test_the_reviewer_note_is_styled_like_the_guidelines():
+    """Label Studio's stylesheet strips list numbers; only the guidelines' scoped stylesheet restores them,
+    so the reviewer's numbered steps must sit inside its wrapper (seen in the labeling view)."""
+    import re
+
+    from newsner.config import load_settings
+    from newsner.studio.push import INSTRUCTION_CLASS
+    from newsner.studio.review import review_options
+    from tests.conftest import ROOT
+
+    html = review_options(load_settings(ROOT / "newsner.toml"), ROOT / "annotation" / "guidelines.md")["expert_instruction"]
+    assert html.count("<style>") == 1 and html.startswith("<style>")
+    blocks = re.findall(rf'<div class="{INSTRUCTION_CLASS}">(.*?)</div>', html, re.DOTALL)
+    assert len(blocks) == 2 and "<ol>" in blocks[0] and "Duplicate Annotation" in blocks[0]
+    assert "Annotation guidelines" in blocks[1]

@@ -82,7 +82,7 @@ INSTRUCTION_CSS = " ".join(f".{INSTRUCTION_CLASS} {rule}" for rule in (
 )).format(INSTRUCTION_CLASS)
 
 
-def guidelines_html(path: Path) -> str:
+def guidelines_html(path: Path, *, style: bool = True) -> str:
     """The annotators' guidelines (Markdown, tables included) as HTML for the project instructions.
 
     Raw HTML in the Markdown is escaped, not passed through. The HTML carries a stylesheet scoped to
@@ -93,7 +93,7 @@ def guidelines_html(path: Path) -> str:
     if not path.is_file():
         return ""
     body = MarkdownIt("commonmark", {"html": False}).enable("table").render(path.read_text(encoding="utf-8"))
-    return f'<style>{INSTRUCTION_CSS}</style>\n<div class="{INSTRUCTION_CLASS}">\n{body}</div>\n'
+    return (f"<style>{INSTRUCTION_CSS}</style>\n" if style else "") + f'<div class="{INSTRUCTION_CLASS}">\n{body}</div>\n'
 
 
 def project_options(settings: Settings, guidelines: Path | None) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from newsner.studio.client import Connection
 from newsner.studio.projects import REVIEW, KnownTask, list_projects, project_tasks, project_title, review_project
 
 TITLE_MAX = 50
-REVIEWER_NOTE = """<div class="newsner-review">
+REVIEWER_NOTE = """<div class="newsner-guidelines">
 <h2>Reviewing</h2>
 <p>Each task is a sentence the annotators labelled differently. Work from the project's <b>task list</b>
 (it lists the worst agreement first, with an <i>agreement</i> column): click a sentence to open it.
@@ -76,11 +76,12 @@ class ReviewReport:
 
 def review_options(settings: Settings, guidelines: Path | None) -> dict[str, Any]:
     """The review project's settings: the annotators' labels, the guidelines behind a reviewer's note."""
-    from newsner.studio.push import guidelines_html
+    from newsner.studio.push import INSTRUCTION_CSS, guidelines_html
 
     return {
         "label_config": label_config(settings),
-        "expert_instruction": REVIEWER_NOTE + (guidelines_html(guidelines) if guidelines else ""),
+        "expert_instruction": f"<style>{INSTRUCTION_CSS}</style>\n" + REVIEWER_NOTE
+                              + (guidelines_html(guidelines, style=False) if guidelines else ""),
         "show_instruction": True,
         "maximum_annotations": 1,
         "show_skip_button": False,
