@@ -32,6 +32,9 @@ class Unit:
         return self._span_sets[annotator]
 
 
+ADJUDICATIONS_FILE = "adjudications.jsonl"  # beside annotations.jsonl: the reviewers' decisions
+
+
 class Units(list):
     """The units of an annotation file, and the sentence ids of decisions that match no unit (reported)."""
 

@@ -14,8 +14,6 @@ from typing import Any
 from newsner.config import Settings
 from newsner.errors import InputError, ValidationError
 
-ADJUDICATIONS_FILE = "adjudications.jsonl"
-
 
 def check_input(path: Path, schema: str, settings: Settings | None = None) -> int:
     """Validate a record file before a step reads it; return its record count.
@@ -147,11 +145,18 @@ def read_units(annotations: Path, settings: Settings, adjudications: Path | None
     from newsner.annotations import Units, attach_adjudications, group_units, read_adjudications, read_annotations
 
     units = group_units(read_annotations(annotations, settings))
-    path = adjudications if adjudications is not None else annotations.parent / ADJUDICATIONS_FILE
+    path = adjudications_path(annotations, adjudications)
     if adjudications is not None and not path.is_file():
         raise InputError(f"{path}: no such adjudications file (made by `newsner pull` from the review project)")
     orphans = attach_adjudications(units, read_adjudications(path, settings)) if path.is_file() else []
     return Units(units, orphans)
+
+
+def adjudications_path(annotations: Path, adjudications: Path | None = None) -> Path:
+    """The decisions file: `adjudications` when given, else `adjudications.jsonl` beside the annotations."""
+    from newsner.annotations import ADJUDICATIONS_FILE
+
+    return adjudications if adjudications is not None else annotations.parent / ADJUDICATIONS_FILE
 
 
 def agree_step(annotations: Path, output: Path, settings: Settings, *, predictions: Path | None = None,
@@ -181,7 +186,7 @@ def publish_step(annotations: Path, output: Path, settings: Settings, *, tasks: 
     from newsner.publish import publish
 
     units = units if units is not None else read_units(annotations, settings, adjudications)
-    decisions = adjudications if adjudications is not None else annotations.parent / ADJUDICATIONS_FILE
+    decisions = adjudications_path(annotations, adjudications)
     pull_report_path = annotations.parent / "pull-report.json"
     articles = articles if articles is not None else sentences.parent / "articles.jsonl"
     return publish(units, settings, output, tasks=optional_records(tasks, "task", settings),

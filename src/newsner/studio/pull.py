@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from newsner.annotations import ADJUDICATIONS_FILE
 from newsner.config import Settings
 from newsner.errors import StudioError
 from newsner.studio.client import Connection
@@ -37,7 +38,6 @@ from newsner.studio.records import Pulled, PullReport, normalise_export, normali
 
 SERIALIZATION = {"predictions": {"only_id": False}, "annotations__completed_by": {"only_id": False}}
 HELD_FILE = "held.jsonl"
-ADJUDICATIONS_FILE = "adjudications.jsonl"
 # what changes between two pulls of the same annotation
 CONTENT_KEYS = ("text", "spans", "category", "ground_truth", "updated_at")
 DECISION_KEYS = ("text", "spans", "category", "how", "reviewer", "based_on", "versions", "decided_at")
