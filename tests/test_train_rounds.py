@@ -36,6 +36,7 @@ def test_the_defaults_learn_on_the_committed_first_round(repo: Path, runner):
     metrics = json.loads((repo / "models/ner/metrics.json").read_text())
     assert metrics["validation"]["f1"] > 0 and metrics["best_step"] > 0, "the saved model saw no update"
     assert metrics["eval_frequency"] < metrics["steps"] // 4, "too few evaluations for a small round"
+    assert f"eval_frequency = {metrics['eval_frequency']}\n" in (repo / "models/ner/config.cfg").read_text()
     nlp = spacy.load(repo / "models/ner")
     texts = [json.loads(line)["text"] for line in (repo / "corpus/sentences.jsonl").read_text().splitlines()]
     assert sum(len(doc.ents) for doc in nlp.pipe(texts)) > 10

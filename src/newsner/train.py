@@ -316,7 +316,7 @@ def train_model(units: list[Unit], settings: Settings, output: Path, *, options:
         }
         with output_folder(output, "train", root=settings.root, force=force, legacy=_earlier_model) as folder:
             best.to_disk(folder)
-            _portable_config(folder / "config.cfg")
+            _portable_config(folder / "config.cfg", eval_frequency=run["eval_frequency"])
             (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n",
                                                  encoding="utf-8")
     report.metrics = metrics
@@ -428,10 +428,12 @@ def _earlier_model(folder: Path) -> bool:
     return all((folder / name).is_file() for name in ("config.cfg", "meta.json", "metrics.json"))
 
 
-def _portable_config(path: Path) -> None:
-    """Keep this run's temporary data paths out of the saved config (`spacy train` gets them as --paths.*)."""
+def _portable_config(path: Path, *, eval_frequency: int) -> None:
+    """Keep this run's temporary data paths out of the saved config (`spacy train` gets them as --paths.*) and
+    record the evaluation frequency the run used, so `spacy train` on it evaluates as often."""
     from spacy.util import load_config
 
     config = load_config(path, interpolate=False)
     config["paths"]["train"] = config["paths"]["dev"] = None
+    config["training"]["eval_frequency"] = eval_frequency
     config.to_disk(path)
