@@ -25,8 +25,13 @@ TEMPLATES = [
     ("Officials declined to comment on the number of arrests.", []),
     ("{p} told {o} reporters that order had been restored.", ["PER", "ORG"]),
 ]
-NAMES = {"p": ["Tokayev", "Putin", "Blinken", "Nazarbayev"], "q": ["Lukashenko", "Pashinyan"],
-         "l": ["Almaty", "Moscow", "Nur-Sultan"], "l2": ["Shymkent", "Aktobe"], "o": ["CSTO", "Kazinform", "CNN"]}
+NAMES = {
+    "p": ["Tokayev", "Putin", "Blinken", "Nazarbayev"],
+    "q": ["Lukashenko", "Pashinyan"],
+    "l": ["Almaty", "Moscow", "Nur-Sultan"],
+    "l2": ["Shymkent", "Aktobe"],
+    "o": ["CSTO", "Kazinform", "CNN"],
+}
 
 
 def make_units(n: int, seed: int = 1) -> list[Unit]:
@@ -72,8 +77,10 @@ def main() -> None:
         start = time.perf_counter()
         report = agreement_report(units, settings)
         times[n] = time.perf_counter() - start
-        print(f"{n:>7} sentences x 3 annotators: {times[n]:6.1f} s ({n / times[n]:8.0f} sentences/s); "
-              f"exact F1 {report['span_f1']['exact']['mean']}, alpha {report['token']['krippendorff_alpha']}")
+        print(
+            f"{n:>7} sentences x 3 annotators: {times[n]:6.1f} s ({n / times[n]:8.0f} sentences/s); "
+            f"exact F1 {report['span_f1']['exact']['mean']}, alpha {report['token']['krippendorff_alpha']}"
+        )
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     print(f"time ratio {times[args.large] / times[args.small]:.1f}x for size ratio {args.large / args.small:.0f}x")
 

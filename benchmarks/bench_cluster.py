@@ -38,9 +38,21 @@ def make_sentences(path: Path, n: int) -> int:
         for i in range(n):
             text = base[i % len(base)].replace("8,000", f"{8000 + i:,}").replace("2,500", f"{2500 + i:,}")
             article, start = content_id("bench-cluster", i // 30), (i % 30) * 1000
-            handle.write(json.dumps({"id": sentence_id(article, start, text), "article_id": article, "index": i % 30,
-                                     "text": text, "start": start, "end": start + len(text), "paragraph": i % 30},
-                                    ensure_ascii=False) + "\n")
+            handle.write(
+                json.dumps(
+                    {
+                        "id": sentence_id(article, start, text),
+                        "article_id": article,
+                        "index": i % 30,
+                        "text": text,
+                        "start": start,
+                        "end": start + len(text),
+                        "paragraph": i % 30,
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
             words += len(text.split())
     return words
 
@@ -75,8 +87,10 @@ def main() -> None:
     one = results["one process"][0]
     for i, (name, (seconds, peak)) in enumerate(results.items()):
         same = (work / f"t{i}.jsonl").read_bytes() == (work / "t0.jsonl").read_bytes()
-        print(f"  {name:24s} {seconds:7.1f} s  {words / seconds:8.0f} words/s  {one / seconds:.2f}x one process  "
-              f"client peak {peak:5.0f} MiB  output identical: {same}")
+        print(
+            f"  {name:24s} {seconds:7.1f} s  {words / seconds:8.0f} words/s  {one / seconds:.2f}x one process  "
+            f"client peak {peak:5.0f} MiB  output identical: {same}"
+        )
 
     if not args.memory:
         return
@@ -85,22 +99,60 @@ def main() -> None:
     # workers without a nanny (Dask's pre-spawn MALLOC_TRIM_THRESHOLD_ does not apply), started as
     # docs/maintainers.md says
     cluster_env = {**env, "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
-    daemons = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-                                 "--port", str(port), "--dashboard-address", ":0"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=cluster_env)]
+    daemons = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "distributed.cli.dask_scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--dashboard-address",
+                ":0",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=cluster_env,
+        )
+    ]
     time.sleep(3)
-    daemons += [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
-                                  "--no-nanny", "--host", "127.0.0.1", "--no-dashboard", "--preload", "newsner.cluster"],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=cluster_env)
-                for _ in range(2)]
+    daemons += [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "distributed.cli.dask_worker",
+                address,
+                "--nthreads",
+                "1",
+                "--no-nanny",
+                "--host",
+                "127.0.0.1",
+                "--no-dashboard",
+                "--preload",
+                "newsner.cluster",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=cluster_env,
+        )
+        for _ in range(2)
+    ]
     time.sleep(5)
     try:
         peaks = {}
         for n in map(int, args.memory.split(",")):
             make_sentences(work / f"m{n}.jsonl", n)
-            seconds, peaks[n] = run(["prelabel", str(work / f"m{n}.jsonl"), "-o", str(work / f"m{n}.out"), *config,
-                                     "--scheduler", address], env)
-            print(f"  --scheduler (2 external workers), {n:>7} sentences: {seconds:6.1f} s, client peak {peaks[n]:5.0f} MiB")
+            seconds, peaks[n] = run(
+                ["prelabel", str(work / f"m{n}.jsonl"), "-o", str(work / f"m{n}.out"), *config, "--scheduler", address],
+                env,
+            )
+            print(
+                f"  --scheduler (2 external workers), {n:>7} sentences: {seconds:6.1f} s, "
+                f"client peak {peaks[n]:5.0f} MiB"
+            )
         small, large = min(peaks), max(peaks)
         print(f"  client peak {large} / {small} sentences: {peaks[large] / peaks[small]:.2f}x (goal <= 1.2)")
     finally:

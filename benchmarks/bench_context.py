@@ -35,8 +35,10 @@ def main() -> None:
         quality = prelabel_quality(units, tasks, settings.entities)
         micro = quality["micro"]
         per_label = ", ".join(f"{k} {v['f1']}" for k, v in quality["per_label"].items())
-        print(f"  {context:9s} micro P {micro['precision']} R {micro['recall']} F1 {micro['f1']}  ({per_label})  "
-              f"{seconds:.2f} s")
+        print(
+            f"  {context:9s} micro P {micro['precision']} R {micro['recall']} F1 {micro['f1']}  ({per_label})  "
+            f"{seconds:.2f} s"
+        )
 
 
 if __name__ == "__main__":

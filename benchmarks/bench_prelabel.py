@@ -76,18 +76,38 @@ def main() -> None:
         config = [] if "--config" in extra else ["--config", str(work / "newsner.toml")]
         times[name] = timed(newsner + ["prelabel", str(sentences), *config, *extra], name)
     print(f"{args.sentences} sentences, {words} words, model {args.model}")
-    print(f"  raw full-pipeline nlp.pipe            {raw:7.1f} s  {words / raw:8.0f} words/s  peak {PEAKS['raw']:5.0f} MiB")
+    print(
+        f"  raw full-pipeline nlp.pipe            {raw:7.1f} s  {words / raw:8.0f} words/s  "
+        f"peak {PEAKS['raw']:5.0f} MiB"
+    )
     for name, seconds in times.items():
-        print(f"  {name:38s}{seconds:7.1f} s  {words / seconds:8.0f} words/s  {raw / seconds:.2f}x raw  "
-              f"peak {PEAKS[name]:5.0f} MiB")
+        print(
+            f"  {name:38s}{seconds:7.1f} s  {words / seconds:8.0f} words/s  {raw / seconds:.2f}x raw  "
+            f"peak {PEAKS[name]:5.0f} MiB"
+        )
     one, two = times["prelabel (greedy scores, 1 process)"], times["prelabel (greedy scores, --n-process 2)"]
     print(f"  --n-process 2 / 1 process: {one / two:.2f}x")
 
-    label_map = {"PERSON": "PER", "ORG": "ORG", "GPE": "LOC", "LOC": "LOC", "FAC": "LOC", "NORP": "MISC", "EVENT": "MISC"}
-    expected = [[[s, e, label_map[lab]] for s, e, lab in doc if lab in label_map] for doc in json.load(open(work / "raw.json"))]
+    label_map = {
+        "PERSON": "PER",
+        "ORG": "ORG",
+        "GPE": "LOC",
+        "LOC": "LOC",
+        "FAC": "LOC",
+        "NORP": "MISC",
+        "EVENT": "MISC",
+    }
+    expected = [
+        [[s, e, label_map[lab]] for s, e, lab in doc if lab in label_map] for doc in json.load(open(work / "raw.json"))
+    ]
     for name in ("t1", "t2", "t3"):
-        got = [[[r["value"]["start"], r["value"]["end"], r["value"]["labels"][0]] for r in json.loads(line)["predictions"][0]["result"]]
-               for line in (work / f"{name}.jsonl").open()]
+        got = [
+            [
+                [r["value"]["start"], r["value"]["end"], r["value"]["labels"][0]]
+                for r in json.loads(line)["predictions"][0]["result"]
+            ]
+            for line in (work / f"{name}.jsonl").open()
+        ]
         print(f"  entities identical to raw ({name}): {got == expected}")
 
 

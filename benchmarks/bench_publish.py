@@ -34,8 +34,11 @@ def one(n: int) -> None:
         report = publish(units, settings, Path(tmp) / "ds")
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"n": n, "seconds": seconds, "peak_mib": peak, "train": report.rows["train"],
-                      "test": report.rows["test"]}))
+    print(
+        json.dumps(
+            {"n": n, "seconds": seconds, "peak_mib": peak, "train": report.rows["train"], "test": report.rows["test"]}
+        )
+    )
 
 
 def main() -> None:
@@ -51,11 +54,16 @@ def main() -> None:
         out = subprocess.run([sys.executable, __file__, "--one", str(n)], check=True, capture_output=True, text=True)
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))
         r = results[-1]
-        print(f"{n:>7} sentences: {r['seconds']:6.1f} s, peak {r['peak_mib']:6.0f} MiB "
-              f"(train {r['train']}, test {r['test']})")
+        print(
+            f"{n:>7} sentences: {r['seconds']:6.1f} s, peak {r['peak_mib']:6.0f} MiB "
+            f"(train {r['train']}, test {r['test']})"
+        )
     small, large = results
-    print(f"100k/10k: time {large['seconds'] / small['seconds']:.1f}x, peak memory {large['peak_mib'] / small['peak_mib']:.2f}x "
-          f"for {large['n'] / small['n']:.0f}x the sentences")
+    print(
+        f"100k/10k: time {large['seconds'] / small['seconds']:.1f}x, "
+        f"peak memory {large['peak_mib'] / small['peak_mib']:.2f}x "
+        f"for {large['n'] / small['n']:.0f}x the sentences"
+    )
 
 
 if __name__ == "__main__":

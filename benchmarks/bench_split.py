@@ -68,8 +68,11 @@ def main() -> None:
             start = time.perf_counter()
             sentence_spans(text)
             per_char[size] = (time.perf_counter() - start) / size
-        print(f"  {kind:17s} " + "  ".join(f"{n:>9,}: {t * 1e6:5.2f} us" for n, t in per_char.items())
-              + f"   1M / 10k = {per_char[1_000_000] / per_char[10_000]:.2f}x (goal <= 1.5)")
+        print(
+            f"  {kind:17s} "
+            + "  ".join(f"{n:>9,}: {t * 1e6:5.2f} us" for n, t in per_char.items())
+            + f"   1M / 10k = {per_char[1_000_000] / per_char[10_000]:.2f}x (goal <= 1.5)"
+        )
 
 
 if __name__ == "__main__":

@@ -45,9 +45,10 @@ def make_tasks(n: int) -> list[dict]:
 def settings(url: str, project: str, work: Path):
     from newsner.config import settings_from_dict
 
-    return settings_from_dict({"labels": {"entities": LABELS},
-                               "studio": {"url": url, "project": project, "annotators_per_task": 2}},
-                              path=work / "newsner.toml")
+    return settings_from_dict(
+        {"labels": {"entities": LABELS}, "studio": {"url": url, "project": project, "annotators_per_task": 2}},
+        path=work / "newsner.toml",
+    )
 
 
 def op(name: str, url: str, n: int, work: Path) -> dict:
@@ -81,8 +82,14 @@ def op(name: str, url: str, n: int, work: Path) -> dict:
             client.projects.import_tasks(project.id, request=seeded)
     elif name == "raw_export":
         for project in [p for p in client.projects.list() if p.title.startswith("bench-pull / ")]:
-            export = client.projects.exports.create(project.id, title="raw", serialization_options={
-                "predictions": {"only_id": False}, "annotations__completed_by": {"only_id": False}})
+            export = client.projects.exports.create(
+                project.id,
+                title="raw",
+                serialization_options={
+                    "predictions": {"only_id": False},
+                    "annotations__completed_by": {"only_id": False},
+                },
+            )
             while export.status not in ("completed", "failed"):
                 time.sleep(0.5)
                 export = client.projects.exports.get(project.id, export.id)
@@ -121,16 +128,37 @@ def main() -> None:
         (work / "accounts.json").write_text(json.dumps([list(pair) for pair in zip(names, ids, strict=True)]))
         results = {}
         for name in ("raw_import", "push", "repush", "seed", "raw_export", "pull"):
-            out = subprocess.run([sys.executable, __file__, "--op", name, "--url", studio.url, "--work", str(work),
-                                  "--tasks", str(args.tasks)], env=env, check=True, capture_output=True, text=True)
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--op",
+                    name,
+                    "--url",
+                    studio.url,
+                    "--work",
+                    str(work),
+                    "--tasks",
+                    str(args.tasks),
+                ],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
             results[name] = json.loads(out.stdout.strip().splitlines()[-1])
             if name != "seed":
                 r = results[name]
                 print(f"  {name:11s} {r['seconds']:6.1f} s   peak {r['peak_mib']:5.0f} MiB")
         print(f"{args.tasks} sentences x 2 annotators (one project each, one annotation per task for the pull):")
-        print(f"  push / raw import:   {results['push']['seconds'] / results['raw_import']['seconds']:.2f}x (goal <= 1.15)")
+        print(
+            f"  push / raw import:   "
+            f"{results['push']['seconds'] / results['raw_import']['seconds']:.2f}x (goal <= 1.15)"
+        )
         print(f"  re-push / push:      {results['repush']['seconds'] / results['push']['seconds']:.2f}x (goal <= 0.5)")
-        print(f"  pull / raw export:   {results['pull']['seconds'] / results['raw_export']['seconds']:.2f}x (goal <= 1.2)")
+        print(
+            f"  pull / raw export:   {results['pull']['seconds'] / results['raw_export']['seconds']:.2f}x (goal <= 1.2)"
+        )
     finally:
         studio.stop()
 

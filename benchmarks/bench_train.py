@@ -98,12 +98,31 @@ def write_records(documents: list[list[Sentence]], folder: Path) -> tuple[Path, 
         start = 0
         for index, (text, spans) in enumerate(made):
             sid = sentence_id(article, start, text)
-            sentences.append({"id": sid, "article_id": article, "index": index, "text": text, "start": start,
-                              "end": start + len(text), "paragraph": index})
-            annotations.append({"sentence_id": sid, "article_id": article, "annotator": ANNOTATOR, "text": text,
-                                "spans": spans, "ground_truth": False, "lead_time": 1.0,
-                                "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
-                                "source": {"project": 1, "task_id": count + 1, "annotation_id": count + 1}})
+            sentences.append(
+                {
+                    "id": sid,
+                    "article_id": article,
+                    "index": index,
+                    "text": text,
+                    "start": start,
+                    "end": start + len(text),
+                    "paragraph": index,
+                }
+            )
+            annotations.append(
+                {
+                    "sentence_id": sid,
+                    "article_id": article,
+                    "annotator": ANNOTATOR,
+                    "text": text,
+                    "spans": spans,
+                    "ground_truth": False,
+                    "lead_time": 1.0,
+                    "created_at": "2026-01-01T00:00:00Z",
+                    "updated_at": "2026-01-01T00:00:00Z",
+                    "source": {"project": 1, "task_id": count + 1, "annotation_id": count + 1},
+                }
+            )
             start += len(text) + 1
             count += 1
     write_jsonl(folder / "sentences.jsonl", sentences)
@@ -124,14 +143,20 @@ def first_sentences(documents: list[list[Sentence]], n: int) -> list[list[Senten
     return chosen
 
 
-FIRST = "Amina Anna Arman Bolat Carlos Dana Elena Erlan Farida Gulnara Hassan Ivan Jamila Kairat Laura Marat " \
-        "Mei Nurlan Olga Pavel Rustam Saule Timur Yerlan Zhanna".split()
-LAST = "Abenov Baker Chen Dauletov Esposito Fischer Garcia Ibrayev Kim Lee Mukanov Novak Omarova Petrov " \
-       "Rossi Sato Tokayeva Usenov Volkov Weber Zhakupov".split()
+FIRST = (
+    "Amina Anna Arman Bolat Carlos Dana Elena Erlan Farida Gulnara Hassan Ivan Jamila Kairat Laura Marat "
+    "Mei Nurlan Olga Pavel Rustam Saule Timur Yerlan Zhanna".split()
+)
+LAST = (
+    "Abenov Baker Chen Dauletov Esposito Fischer Garcia Ibrayev Kim Lee Mukanov Novak Omarova Petrov "
+    "Rossi Sato Tokayeva Usenov Volkov Weber Zhakupov".split()
+)
 ORG_STEMS = "Halyk Kazatomprom Samruk Kaspi Caspian Steppe Eurasian Tengiz Altyn Nomad".split()
 ORG_KINDS = ["Bank", "Group", "Holding", "Ministry of Energy", "University", "Council", "Airways", "Party"]
-PLACES = "Almaty Astana Shymkent Karaganda Aktobe Taraz Pavlodar Oskemen Semey Atyrau Kostanay Kyzylorda " \
-         "Moscow Beijing Tashkent Bishkek Ankara Berlin Geneva Brussels".split()
+PLACES = (
+    "Almaty Astana Shymkent Karaganda Aktobe Taraz Pavlodar Oskemen Semey Atyrau Kostanay Kyzylorda "
+    "Moscow Beijing Tashkent Bishkek Ankara Berlin Geneva Brussels".split()
+)
 MISC = "Kazakh Russian Chinese Uzbek European Soviet Turkic Caspian Olympic Nauryz".split()
 TEMPLATES = [
     "{PER}, a spokesperson for {ORG}, said on Tuesday that talks in {LOC} would resume next week.",
@@ -152,9 +177,12 @@ TEMPLATES = [
 def synthetic_documents(n: int, seed: int = 7) -> list[list[Sentence]]:
     """`n` news-like sentences in documents of 20, each with IOB2 tags."""
     rng = random.Random(seed)
-    pick = {"PER": lambda: f"{rng.choice(FIRST)} {rng.choice(LAST)}",
-            "ORG": lambda: f"{rng.choice(ORG_STEMS)} {rng.choice(ORG_KINDS)}",
-            "LOC": lambda: rng.choice(PLACES), "MISC": lambda: rng.choice(MISC)}
+    pick = {
+        "PER": lambda: f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+        "ORG": lambda: f"{rng.choice(ORG_STEMS)} {rng.choice(ORG_KINDS)}",
+        "LOC": lambda: rng.choice(PLACES),
+        "MISC": lambda: rng.choice(MISC),
+    }
     sentences = []
     for _ in range(n):
         tokens, tags = [], []
@@ -175,7 +203,7 @@ def synthetic_documents(n: int, seed: int = 7) -> list[list[Sentence]]:
                 tokens.append(after)
                 tags.append("O")
         sentences.append((tokens, tags))
-    return [sentences[i:i + 20] for i in range(0, n, 20)]
+    return [sentences[i : i + 20] for i in range(0, n, 20)]
 
 
 def held_out_f1(model: str | None, sentences: Path, gold: Path, config: Path) -> tuple[float, float, float]:
@@ -186,8 +214,11 @@ def held_out_f1(model: str | None, sentences: Path, gold: Path, config: Path) ->
 
     settings = load_settings(config)
     truth = {(a["sentence_id"], s["start"], s["end"], s["label"]) for a in read_records(gold) for s in a["spans"]}
-    found = {(t["data"]["sentence_id"], r["value"]["start"], r["value"]["end"], r["value"]["labels"][0])
-             for t in prelabel(read_records(sentences), settings, model=model) for r in t["predictions"][0]["result"]}
+    found = {
+        (t["data"]["sentence_id"], r["value"]["start"], r["value"]["end"], r["value"]["labels"][0])
+        for t in prelabel(read_records(sentences), settings, model=model)
+        for r in t["predictions"][0]["result"]
+    }
     hits = len(truth & found)
     p, r = hits / max(len(found), 1), hits / max(len(truth), 1)
     return p, r, 2 * p * r / max(p + r, 1e-9)
@@ -204,9 +235,13 @@ def main() -> None:
     parser.add_argument("--config", type=Path, default=ROOT / "newsner.toml")
     parser.add_argument("--max-steps", type=int, default=None)
     parser.add_argument("--no-scratch", action="store_true", help="only the defaults (base weights)")
-    parser.add_argument("--train-args", default="", help="more `newsner train` options for every run, e.g. "
-                        "\"--hidden-width 128\"; a tok2vec change (--width, --depth, --window-size, --embed-rows) is "
-                        "refused with base weights: pass it with --scratch-only")
+    parser.add_argument(
+        "--train-args",
+        default="",
+        help="more `newsner train` options for every run, e.g. "
+        '"--hidden-width 128"; a tok2vec change (--width, --depth, --window-size, --embed-rows) is '
+        "refused with base weights: pass it with --scratch-only",
+    )
     parser.add_argument("--scratch-only", action="store_true", help="only the from-scratch run")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-train-"))
@@ -233,7 +268,10 @@ def main() -> None:
     test = write_records(read_conll(args.conll_test), work / "test") if args.conll_test else None
     if test:
         p, r, f = held_out_f1(None, test[1], test[0], config)
-        print(f"held-out test: {test[2]} sentences; stock pipeline (mapped, as configured): P {p:.3f} R {r:.3f} F1 {f:.3f}")
+        print(
+            f"held-out test: {test[2]} sentences; stock pipeline (mapped, as configured): "
+            f"P {p:.3f} R {r:.3f} F1 {f:.3f}"
+        )
 
     runs = {"defaults (base weights)": [], "from scratch": ["--from-scratch"]}
     if args.no_scratch:
@@ -244,15 +282,27 @@ def main() -> None:
         print(label + (" (the whole step budget: --patience 0)" if extra else "") + ":")
         for name, options in runs.items():
             out = work / f"{name.split()[0]}-{annotations.parent.name}"
-            command = [str(annotations), "--sentences", str(sentences), "--config", str(config), "-o", str(out),
-                       *extra, *options, *(["--max-steps", str(args.max_steps)] if args.max_steps else []),
-                       *args.train_args.split()]
+            command = [
+                str(annotations),
+                "--sentences",
+                str(sentences),
+                "--config",
+                str(config),
+                "-o",
+                str(out),
+                *extra,
+                *options,
+                *(["--max-steps", str(args.max_steps)] if args.max_steps else []),
+                *args.train_args.split(),
+            ]
             seconds, peak = measured([sys.executable, "-m", "newsner.cli", "train", *command])
             m = json.loads((out / "metrics.json").read_text())
-            line = (f"  {name:24s} {m['train_sentences']:>6} train / {m['validation_sentences']:>5} validation / "
-                    f"{m['test_sentences']:>5} test  {seconds:6.1f} s  peak {peak:6.0f} MiB  {m['steps']:>5} steps "
-                    f"({m['stopped_by']}, best at {m['best_step']}, every {m['eval_frequency']})  validation F1 "
-                    f"{m['validation']['f1']:.3f}  split test F1 {m['test']['f1']:.3f}")
+            line = (
+                f"  {name:24s} {m['train_sentences']:>6} train / {m['validation_sentences']:>5} validation / "
+                f"{m['test_sentences']:>5} test  {seconds:6.1f} s  peak {peak:6.0f} MiB  {m['steps']:>5} steps "
+                f"({m['stopped_by']}, best at {m['best_step']}, every {m['eval_frequency']})  validation F1 "
+                f"{m['validation']['f1']:.3f}  split test F1 {m['test']['f1']:.3f}"
+            )
             if test:
                 p, r, f = held_out_f1(str(out), test[1], test[0], config)
                 line += f"  held-out P {p:.3f} R {r:.3f} F1 {f:.3f}"

@@ -1,4 +1,5 @@
 """Regenerate docs/cli.md from the command line's --help."""
+
 from pathlib import Path
 
 from newsner.clidocs import cli_reference

@@ -15,8 +15,16 @@ from pathlib import Path
 from typing import Any
 
 CHROMIUM = os.environ.get("NEWSNER_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 TEXT = ".lsf-richtext__container"
 SUBMIT = '[data-testid="bottombar-submit-button"]'
 UPDATE = '[data-testid="bottombar-update-button"]'  # on an existing annotation; disabled until it changes
@@ -29,9 +37,14 @@ _RECTS_JS = """([needle, occurrence]) => {
   while (walker.nextNode()) { nodes.push([walker.currentNode, text.length]); text += walker.currentNode.data; }
   let at = -1;
   for (let k = 0; k <= occurrence; k++) { at = text.indexOf(needle, at + 1); if (at < 0) return null; }
-  const locate = (i) => { for (const [node, offset] of nodes) { if (i < offset + node.data.length) return [node, i - offset]; } return null; };
-  const rect = (i) => { const [node, k] = locate(i); const r = document.createRange(); r.setStart(node, k); r.setEnd(node, k + 1);
-                        const b = r.getBoundingClientRect(); return {x: b.x, y: b.y, w: b.width, h: b.height}; };
+  const locate = (i) => {
+    for (const [node, offset] of nodes) { if (i < offset + node.data.length) return [node, i - offset]; }
+    return null;
+  };
+  const rect = (i) => {
+    const [node, k] = locate(i); const r = document.createRange(); r.setStart(node, k); r.setEnd(node, k + 1);
+    const b = r.getBoundingClientRect(); return {x: b.x, y: b.y, w: b.width, h: b.height};
+  };
   return {first: rect(at), last: rect(at + needle.length - 1)};
 }"""
 
@@ -74,12 +87,14 @@ class Annotator:
 
     def regions(self) -> list[str]:
         """The labels of the regions shown on the text, by their `data-label` (`index:LABEL`)."""
-        return self.page.eval_on_selector_all(f"{TEXT} .htx-highlight[data-label]",
-                                              "els => els.map(e => e.dataset.label.split(':').pop())")
+        return self.page.eval_on_selector_all(
+            f"{TEXT} .htx-highlight[data-label]", "els => els.map(e => e.dataset.label.split(':').pop())"
+        )
 
     def _wait_labels_idle(self) -> None:
-        self.page.wait_for_function("document.querySelectorAll('.lsf-label.lsf-label_selected').length === 0",
-                                    timeout=10_000)
+        self.page.wait_for_function(
+            "document.querySelectorAll('.lsf-label.lsf-label_selected').length === 0", timeout=10_000
+        )
 
     def choose_label(self, label: str, *, hotkey: str | None = None) -> None:
         """Select a label by clicking it, or by its hotkey (1–4)."""
@@ -102,8 +117,9 @@ class Annotator:
         self.page.mouse.down()
         self.page.mouse.move(last["x"] + last["w"] - 0.5, last["y"] + last["h"] / 2, steps=8)
         self.page.mouse.up()
-        self.page.wait_for_function(f"document.querySelectorAll('{TEXT} .htx-highlight[data-label]').length > {before}",
-                                    timeout=10_000)
+        self.page.wait_for_function(
+            f"document.querySelectorAll('{TEXT} .htx-highlight[data-label]').length > {before}", timeout=10_000
+        )
         self._wait_labels_idle()
 
     def relabel(self, needle: str, label: str) -> None:
@@ -125,8 +141,9 @@ class Annotator:
         self.page.mouse.click(middle["x"] + middle["w"] / 2, middle["y"] + middle["h"] / 2)
         self.page.wait_for_timeout(300)
         self.page.keyboard.press("Backspace")
-        self.page.wait_for_function(f"document.querySelectorAll('{TEXT} .htx-highlight[data-label]').length < {before}",
-                                    timeout=10_000)
+        self.page.wait_for_function(
+            f"document.querySelectorAll('{TEXT} .htx-highlight[data-label]').length < {before}", timeout=10_000
+        )
 
     def new_annotation(self) -> None:
         """Press "+" (create an annotation) in the annotation tabs."""
@@ -135,8 +152,9 @@ class Annotator:
 
     def tabs(self) -> list[str]:
         """The names on the annotation and prediction tabs (as shown, Label Studio shortens long ones)."""
-        return self.page.eval_on_selector_all(".lsf-annotation-button .lsf-annotation-button__name",
-                                              "els => els.map(e => e.innerText.trim())")
+        return self.page.eval_on_selector_all(
+            ".lsf-annotation-button .lsf-annotation-button__name", "els => els.map(e => e.innerText.trim())"
+        )
 
     def duplicate_version(self, shown: str) -> None:
         """Open the tab whose name contains `shown` and choose ⋮ → Duplicate Annotation (start from that version)."""
@@ -145,7 +163,9 @@ class Annotator:
         self.page.wait_for_timeout(400)
         tab.locator(".lsf-annotation-button__trigger").click()
         self.page.get_by_text("Duplicate Annotation").click()
-        self.page.wait_for_function("document.querySelector('.lsf-annotation-button_selected') !== null", timeout=10_000)
+        self.page.wait_for_function(
+            "document.querySelector('.lsf-annotation-button_selected') !== null", timeout=10_000
+        )
         self.page.wait_for_timeout(500)
 
     def submit(self) -> dict[str, Any]:
@@ -158,7 +178,9 @@ class Annotator:
 
     def update(self) -> tuple[int, dict[str, Any]]:
         """Press Update on an existing annotation; return (HTTP status, the PATCH body sent)."""
-        with self.page.expect_response(lambda r: "/api/annotations/" in r.url and r.request.method == "PATCH") as response:
+        with self.page.expect_response(
+            lambda r: "/api/annotations/" in r.url and r.request.method == "PATCH"
+        ) as response:
             self.page.click(f"{UPDATE}:not([disabled])")
         return response.value.status, json.loads(response.value.request.post_data or "{}")
 
@@ -177,7 +199,8 @@ class Browser:
     def annotator(self, email: str, password: str) -> Annotator:
         profile = self.profiles / f"profile-{len(self._contexts)}-{time.monotonic_ns()}"
         context = self._pw.chromium.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM, headless=True, args=FLAGS, viewport={"width": 1400, "height": 900})
+            str(profile), executable_path=CHROMIUM, headless=True, args=FLAGS, viewport={"width": 1400, "height": 900}
+        )
         self._contexts.append(context)
         page = context.pages[0] if context.pages else context.new_page()
         person = Annotator(page=page, base=self.base, email=email, shots=self.shots)

@@ -46,8 +46,9 @@ def studio_template(request: pytest.FixtureRequest) -> Path:
 
 def copy_template(template: Path, state_dir: Path) -> Path:
     """Copy the template's data and credentials into `state_dir` (a new, stopped studio)."""
-    shutil.copytree(template, state_dir, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("server.pid", "server.log", "ready"))
+    shutil.copytree(
+        template, state_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns("server.pid", "server.log", "ready")
+    )
     return state_dir
 
 
@@ -64,7 +65,10 @@ def studio(tmp_path_factory: pytest.TempPathFactory, studio_template: Path):
 @pytest.fixture(scope="session")
 def annotators(studio: LocalStudio) -> dict[str, dict]:
     """Three annotator accounts: email -> {id, token, password}."""
-    return {email: studio.add_annotator(email) for email in ("ann.one@example.org", "ann.two@example.org", "ann.three@example.org")}
+    return {
+        email: studio.add_annotator(email)
+        for email in ("ann.one@example.org", "ann.two@example.org", "ann.three@example.org")
+    }
 
 
 @pytest.fixture
@@ -95,20 +99,38 @@ def _toml(data: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def annotate(studio: LocalStudio, token: str, task_id: int, spans: list[dict], *, text: str,
-             cancelled: bool = False, ground_truth: bool = False) -> dict:
+def annotate(
+    studio: LocalStudio,
+    token: str,
+    task_id: int,
+    spans: list[dict],
+    *,
+    text: str,
+    cancelled: bool = False,
+    ground_truth: bool = False,
+) -> dict:
     """Submit an annotation as an annotator, through the real API with the annotator's own token."""
     from label_studio_sdk import LabelStudio
 
     client = LabelStudio(base_url=studio.url, api_key=token)
     result = [
-        {"id": f"r{i}", "from_name": "label", "to_name": "text", "type": "labels",
-         "value": {"start": s["start"], "end": s["end"], "text": s.get("shown", text[s["start"]:s["end"]]),
-                   "labels": [s["label"]]}}
+        {
+            "id": f"r{i}",
+            "from_name": "label",
+            "to_name": "text",
+            "type": "labels",
+            "value": {
+                "start": s["start"],
+                "end": s["end"],
+                "text": s.get("shown", text[s["start"] : s["end"]]),
+                "labels": [s["label"]],
+            },
+        }
         for i, s in enumerate(spans)
     ]
-    annotation = client.annotations.create(task_id, result=result, was_cancelled=cancelled, ground_truth=ground_truth,
-                                           lead_time=3.5)
+    annotation = client.annotations.create(
+        task_id, result=result, was_cancelled=cancelled, ground_truth=ground_truth, lead_time=3.5
+    )
     return annotation.dict() if hasattr(annotation, "dict") else dict(annotation)
 
 

@@ -18,21 +18,36 @@ TEXT = "Tokayev met Putin in Moscow and Minsk."
 
 
 def unit(sid: str, **annotators: list[tuple[int, int, str]]) -> Unit:
-    return Unit(sid, "a" * 16, TEXT, {
-        name: {"annotator": name, "spans": [{"start": s, "end": e, "label": label} for s, e, label in spans]}
-        for name, spans in annotators.items()
-    })
+    return Unit(
+        sid,
+        "a" * 16,
+        TEXT,
+        {
+            name: {"annotator": name, "spans": [{"start": s, "end": e, "label": label} for s, e, label in spans]}
+            for name, spans in annotators.items()
+        },
+    )
 
 
 def test_fleiss_kappa_wikipedia_example():
     # 10 subjects, 14 raters, 5 categories (Wikipedia "Fleiss' kappa" worked example) -> 0.210
-    table = [[0, 0, 0, 0, 14], [0, 2, 6, 4, 2], [0, 0, 3, 5, 6], [0, 3, 9, 2, 0], [2, 2, 8, 1, 1],
-             [7, 7, 0, 0, 0], [3, 2, 6, 3, 0], [2, 5, 3, 2, 2], [6, 5, 2, 1, 0], [0, 2, 2, 3, 7]]
+    table = [
+        [0, 0, 0, 0, 14],
+        [0, 2, 6, 4, 2],
+        [0, 0, 3, 5, 6],
+        [0, 3, 9, 2, 0],
+        [2, 2, 8, 1, 1],
+        [7, 7, 0, 0, 0],
+        [3, 2, 6, 3, 0],
+        [2, 5, 3, 2, 2],
+        [6, 5, 2, 1, 0],
+        [0, 2, 2, 3, 7],
+    ]
     raters = [f"r{i}" for i in range(14)]
     sequences = {r: {} for r in raters}
     for index, row in enumerate(table):
         ratings = [c for c, n in enumerate(row) for _ in range(n)]
-        for r, rating in zip(raters, ratings):
+        for r, rating in zip(raters, ratings, strict=False):
             sequences[r][index] = [rating]
     units = [Unit(str(i), "a", "x", {r: {} for r in raters}) for i in range(10)]
     assert _nominal(units, sequences, raters, [1] * 10)["fleiss_kappa"] == pytest.approx(0.20993, abs=5e-5)
@@ -41,12 +56,14 @@ def test_fleiss_kappa_wikipedia_example():
 def test_krippendorff_alpha_worked_example_with_missing_values():
     # Krippendorff (2011), "Computing Krippendorff's alpha-reliability", nominal example: 4 coders x 12 units
     nan = None
-    data = [[1, 2, 3, 3, 2, 1, 4, 1, 2, nan, nan, nan],
-            [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, nan, 3],
-            [nan, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, nan],
-            [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, nan]]
+    data = [
+        [1, 2, 3, 3, 2, 1, 4, 1, 2, nan, nan, nan],
+        [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, nan, 3],
+        [nan, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, nan],
+        [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, nan],
+    ]
     coders = ["A", "B", "C", "D"]
-    sequences = {c: {u: [v] for u, v in enumerate(row) if v is not None} for c, row in zip(coders, data)}
+    sequences = {c: {u: [v] for u, v in enumerate(row) if v is not None} for c, row in zip(coders, data, strict=True)}
     units = [Unit(str(u), "a", "x", {c: {} for c in coders if u in sequences[c]}) for u in range(12)]
     assert _nominal(units, sequences, coders, [1] * 12)["krippendorff_alpha"] == pytest.approx(0.743, abs=5e-4)
 
@@ -97,8 +114,10 @@ def test_three_annotators_one_missing():
 
 
 def test_units_with_different_texts_name_the_sentence():
-    records = [{"sentence_id": "s1", "article_id": "a", "annotator": "x", "text": "One.", "spans": []},
-               {"sentence_id": "s1", "article_id": "a", "annotator": "y", "text": "Two.", "spans": []}]
+    records = [
+        {"sentence_id": "s1", "article_id": "a", "annotator": "x", "text": "One.", "spans": []},
+        {"sentence_id": "s1", "article_id": "a", "annotator": "y", "text": "Two.", "spans": []},
+    ]
     with pytest.raises(ValidationError, match="sentence s1: annotators saw different texts"):
         group_units(records)
 
@@ -107,7 +126,9 @@ def test_agree_cli_writes_report_and_plots(project: Path, runner):
     records = []
     for i, who in enumerate(["annotator-a", "annotator-b"] * 3):
         spans = [{"start": 0, "end": 7, "label": "PER"}] + ([{"start": 21, "end": 27, "label": "LOC"}] if i % 3 else [])
-        records.append({"sentence_id": f"s{i // 2}", "article_id": "a" * 16, "annotator": who, "text": TEXT, "spans": spans})
+        records.append(
+            {"sentence_id": f"s{i // 2}", "article_id": "a" * 16, "annotator": who, "text": TEXT, "spans": spans}
+        )
     Path("annotations.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     result = runner.invoke(app, ["agree", "annotations.jsonl", "-o", "reports"])
     assert result.exit_code == 0, result.output
@@ -115,18 +136,33 @@ def test_agree_cli_writes_report_and_plots(project: Path, runner):
     # by hand: s0 a{PER} b{PER,LOC}; s1 a{PER,LOC} b{PER}; s2 both {PER,LOC} -> 4 matched of 5 + 5 spans
     assert (report["n_units"], report["n_annotators"], report["n_disagreements"]) == (3, 2, 2)
     exact = report["span_f1"]["exact"]
-    assert exact["pairs"] == [{"annotators": ["annotator-a", "annotator-b"], "f1": 0.8, "units": 3, "matched": 4,
-                               "spans": [5, 5]}]
+    assert exact["pairs"] == [
+        {"annotators": ["annotator-a", "annotator-b"], "f1": 0.8, "units": 3, "matched": 4, "spans": [5, 5]}
+    ]
     assert exact["mean"] == 0.8
     assert (exact["per_label"]["PER"]["f1"], exact["per_label"]["LOC"]["f1"]) == (1.0, 0.5)
     assert sorted(d["sentence_id"] for d in report["disagreements"]) == ["s0", "s1"]
     assert {"cohen_kappa", "fleiss_kappa", "krippendorff_alpha"} <= set(report["token"])
-    assert sorted(p.name for p in Path("reports").glob("*.png")) == ["annotator_pairs.png", "f1_per_label.png", "label_confusion.png"]
+    assert sorted(p.name for p in Path("reports").glob("*.png")) == [
+        "annotator_pairs.png",
+        "f1_per_label.png",
+        "label_confusion.png",
+    ]
 
 
 def test_agree_rejects_unknown_label(project: Path, runner):
-    Path("annotations.jsonl").write_text(json.dumps(
-        {"sentence_id": "s9", "article_id": "a", "annotator": "x", "text": TEXT, "spans": [{"start": 0, "end": 7, "label": "CITY"}]}) + "\n")
+    Path("annotations.jsonl").write_text(
+        json.dumps(
+            {
+                "sentence_id": "s9",
+                "article_id": "a",
+                "annotator": "x",
+                "text": TEXT,
+                "spans": [{"start": 0, "end": 7, "label": "CITY"}],
+            }
+        )
+        + "\n"
+    )
     result = runner.invoke(app, ["agree", "annotations.jsonl"])
     assert result.exit_code == 1
     assert "annotations.jsonl:1: sentence s9: [$.spans[0]] label 'CITY' is not in the label set" in result.output
@@ -159,7 +195,9 @@ def test_pattern_table_fleiss_and_alpha_equal_the_reference_packages(raters, val
 
     rng = np.random.default_rng(raters * values)
     truth = rng.integers(0, values, size=2000)
-    matrix = np.where(rng.random((raters, 2000)) < 0.8, truth, rng.integers(0, values, size=(raters, 2000))).astype(float)
+    matrix = np.where(rng.random((raters, 2000)) < 0.8, truth, rng.integers(0, values, size=(raters, 2000))).astype(
+        float
+    )
     table = np.zeros((2000, values))
     for row in matrix:
         np.add.at(table, (np.arange(2000), row.astype(int)), 1)

@@ -31,10 +31,20 @@ def task(text: str, predictions: list[tuple[str, str]]) -> dict:
     result = []
     for i, (needle, label) in enumerate(predictions):
         start = text.index(needle)
-        result.append({"id": f"p{i}", "from_name": "label", "to_name": "text", "type": "labels", "score": 0.6,
-                       "value": {"start": start, "end": start + len(needle), "text": needle, "labels": [label]}})
-    return {"data": {"text": text, "sentence_id": sentence_id(ARTICLE, len(text), text), "article_id": ARTICLE},
-            "predictions": [{"model_version": "browser-test-1", "score": 0.6, "result": result}]}
+        result.append(
+            {
+                "id": f"p{i}",
+                "from_name": "label",
+                "to_name": "text",
+                "type": "labels",
+                "score": 0.6,
+                "value": {"start": start, "end": start + len(needle), "text": needle, "labels": [label]},
+            }
+        )
+    return {
+        "data": {"text": text, "sentence_id": sentence_id(ARTICLE, len(text), text), "article_id": ARTICLE},
+        "predictions": [{"model_version": "browser-test-1", "score": 0.6, "result": result}],
+    }
 
 
 def spans_of(text: str, wanted: list[tuple[str, str]]) -> list[dict]:
@@ -55,9 +65,11 @@ S2 = "😀 Protests spread from Zhanaozen to Nur-Sultan, the CSTO said."
 
 def test_two_annotators_label_independently_and_pull_credits_each(pair, browser):
     settings, [(email1, password1, one), (email2, password2, two)] = pair
-    report = push_tasks(connect(settings), settings, [task(S1, [("Vladimir Putin", "PER"),
-                                                                ("Kassym-Jomart Tokayev", "ORG")]),
-                                                      task(S2, [("Zhanaozen", "LOC")])])
+    report = push_tasks(
+        connect(settings),
+        settings,
+        [task(S1, [("Vladimir Putin", "PER"), ("Kassym-Jomart Tokayev", "ORG")]), task(S2, [("Zhanaozen", "LOC")])],
+    )
     assert report.new == 4 and sorted(report.projects) == sorted([one, two])
 
     # annotator 1, own project: fix the wrong pre-label, add a span by hotkey + drag
@@ -114,7 +126,9 @@ def test_two_annotators_label_independently_and_pull_credits_each(pair, browser)
     assert records[(S2, two)]["spans"] == spans_of(S2, [("CSTO", "ORG")])
     assert records[(S2, one)]["spans"][0]["start"] == S2.index("Zhanaozen")  # code points, emoji before it
     assert pulled.held == []
-    assert [(w["sentence_id"], w["annotator"]) for w in pulled.without_prelabels] == [(records[(S2, two)]["sentence_id"], two)]
+    assert [(w["sentence_id"], w["annotator"]) for w in pulled.without_prelabels] == [
+        (records[(S2, two)]["sentence_id"], two)
+    ]
     assert pulled.rounds["new"] == 4
     assert records[(S1, one)]["source"]["project"] == project1 and records[(S1, two)]["source"]["project"] == project2
 
@@ -148,7 +162,8 @@ def test_an_edit_of_someone_elses_annotation_is_held_and_left_out_of_agreement(p
 
     _, after = pull_annotations(connect(settings), settings, Path("annotation"))
     assert [(h["annotator"], h["reason"]) for h in after.held] == [
-        (two, f"changed by {two} after its author {one} submitted it")]
+        (two, f"changed by {two} after its author {one} submitted it")
+    ]
     assert after.rounds["kept"] == 1 and after.rounds["unchanged"] == 1
     held = [json.loads(line) for line in Path("annotation/held.jsonl").read_text().splitlines()]
     assert [(h["annotator"], h["held"]["author"], len(h["spans"])) for h in held] == [(two, one, 1)]

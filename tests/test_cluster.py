@@ -26,9 +26,20 @@ def write_sentences(path: Path, n: int) -> Path:
     lines = []
     for i in range(n):
         article, text, start = content_id("cluster-test", i // 20), seed[i % len(seed)], (i % 20) * 1000
-        lines.append(json.dumps({"id": sentence_id(article, start, text), "article_id": article, "index": i % 20,
-                                 "text": text, "start": start, "end": start + len(text), "paragraph": i % 20},
-                                ensure_ascii=False))
+        lines.append(
+            json.dumps(
+                {
+                    "id": sentence_id(article, start, text),
+                    "article_id": article,
+                    "index": i % 20,
+                    "text": text,
+                    "start": start,
+                    "end": start + len(text),
+                    "paragraph": i % 20,
+                },
+                ensure_ascii=False,
+            )
+        )
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -57,15 +68,22 @@ def test_a_worker_killed_mid_run_changes_nothing(project: Path, runner, monkeypa
 
     write_sentences(project / "sentences.jsonl", 2400)
     prelabel(runner, "-o", "one.jsonl", "--batch-size", "32")
-    with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
-                      silence_logs=40) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, silence_logs=40
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         pids = sorted(client.run(os.getpid).values())
         monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", cluster.scheduler_address)
         state = {}
 
         def completed(dask_scheduler) -> int:  # batches finished so far (the count survives forgotten tasks)
-            return sum(prefix.state_counts["memory"] for name, prefix in dask_scheduler.task_prefixes.items()
-                       if "dask_work" in name)
+            return sum(
+                prefix.state_counts["memory"]
+                for name, prefix in dask_scheduler.task_prefixes.items()
+                if "dask_work" in name
+            )
 
         def kill_one_worker_mid_run() -> None:
             deadline = time.monotonic() + 120
@@ -90,7 +108,9 @@ def test_an_unreachable_scheduler_is_a_clear_error_in_bounded_time(sentences: Pa
         free.bind(("127.0.0.1", 0))
         port = free.getsockname()[1]
     start = time.monotonic()
-    result = runner.invoke(app, ["prelabel", "sentences.jsonl", "-o", "t.jsonl", "--scheduler", f"tcp://127.0.0.1:{port}"])
+    result = runner.invoke(
+        app, ["prelabel", "sentences.jsonl", "-o", "t.jsonl", "--scheduler", f"tcp://127.0.0.1:{port}"]
+    )
     assert time.monotonic() - start < 30
     assert result.exit_code == 1
     assert f"Error: cannot reach the Dask scheduler at tcp://127.0.0.1:{port} within 10 s" in result.output
@@ -143,8 +163,9 @@ def test_local_workers_inherit_the_pipeline_and_a_killed_one_is_replaced_alike(p
                 os.kill(pids[0], signal.SIGKILL)
         client.wait_for_workers(2, timeout=60)
         assert pids[0] not in client.run(os.getpid).values()
-        assert list(client.run(sys.getswitchinterval).values()) == [pytest.approx(WORKER_SWITCH_INTERVAL)] * 2, \
+        assert list(client.run(sys.getswitchinterval).values()) == [pytest.approx(WORKER_SWITCH_INTERVAL)] * 2, (
             "the replacement is set up too"
+        )
         assert set(client.run(loaded).values()) == {1}
     assert got == expected
 
@@ -173,6 +194,15 @@ def test_remote_workers_started_as_the_docs_say_are_set_up():
 
     from newsner.cluster import WORKER_SWITCH_INTERVAL
 
-    with LocalCluster(n_workers=1, threads_per_worker=1, host="127.0.0.1", dashboard_address=None, silence_logs=40,
-                      preload=["newsner.cluster"]) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=40,
+            preload=["newsner.cluster"],
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         assert list(client.run(sys.getswitchinterval).values()) == [pytest.approx(WORKER_SWITCH_INTERVAL)]

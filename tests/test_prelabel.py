@@ -24,8 +24,15 @@ def with_prelabel(**options):
 def sentences(*texts: str) -> list[dict]:
     article = "0" * 16
     return [
-        {"id": sentence_id(article, i * 1000, t), "article_id": article, "index": i, "text": t,
-         "start": i * 1000, "end": i * 1000 + len(t), "paragraph": i}
+        {
+            "id": sentence_id(article, i * 1000, t),
+            "article_id": article,
+            "index": i,
+            "text": t,
+            "start": i * 1000,
+            "end": i * 1000 + len(t),
+            "paragraph": i,
+        }
         for i, t in enumerate(texts)
     ]
 
@@ -36,8 +43,13 @@ def spans(task: dict) -> list[tuple[str, str]]:
 
 def test_label_mapping_and_counts():
     report = PrelabelReport()
-    tasks = list(prelabel(sentences("Vladimir Putin flew to Moscow with 20 aides on Monday."), with_prelabel(align=False),
-                          report=report))
+    tasks = list(
+        prelabel(
+            sentences("Vladimir Putin flew to Moscow with 20 aides on Monday."),
+            with_prelabel(align=False),
+            report=report,
+        )
+    )
     assert spans(tasks[0]) == [("Vladimir Putin", "PER"), ("Moscow", "LOC")]
     assert report.entities == Counter({"PER": 1, "LOC": 1})
     assert report.dropped == Counter({"CARDINAL": 1, "DATE": 1})
@@ -90,7 +102,9 @@ def test_only_ner_runs_and_entities_equal_the_full_pipeline(nlp):
 
 
 def test_scores_in_unit_range_and_rank_ambiguity():
-    clear, ambiguous = sentences("Angela Merkel met Emmanuel Macron in Paris.", "Washington said Jordan would host the talks.")
+    clear, ambiguous = sentences(
+        "Angela Merkel met Emmanuel Macron in Paris.", "Washington said Jordan would host the talks."
+    )
     tasks = list(prelabel([clear, ambiguous], with_prelabel(scores="greedy")))
     for task in tasks:
         prediction = task["predictions"][0]
@@ -131,7 +145,8 @@ def test_committed_tasks_are_current():
 
 def test_scored_prelabels_equal_the_full_pipeline_entities(nlp):
     recs = read_records(ROOT / "corpus" / "sentences.jsonl") + sentences(
-        "Apple is looking at buying U.K. startup for $1 billion.", "Angela Merkel met Emmanuel Macron in Paris.")
+        "Apple is looking at buying U.K. startup for $1 billion.", "Angela Merkel met Emmanuel Macron in Paris."
+    )
     label_map = SETTINGS.labels["from_spacy"]
     expected = [
         [(e.start_char, e.end_char, label_map[e.label_]) for e in doc.ents if e.label_ in label_map]

@@ -56,14 +56,17 @@ def test_a_pool_made_with_another_key_is_refused(tmp_path: Path, monkeypatch):
     monkeypatch.setenv(KEY_ENV, "a different key, long enough")
     with pytest.raises(ConfigError) as err:
         checked_key(tmp_path)
-    assert str(err.value).startswith(f"{tmp_path}/annotation/annotators.json was made with pseudonym key {made_with}, "
-                                     f"but this machine has key {fingerprint(b'a different key, long enough')}")
+    assert str(err.value).startswith(
+        f"{tmp_path}/annotation/annotators.json was made with pseudonym key {made_with}, "
+        f"but this machine has key {fingerprint(b'a different key, long enough')}"
+    )
     assert KEY_ENV in str(err.value)
 
 
 def test_a_pool_with_an_email_is_refused(tmp_path: Path):
     (tmp_path / "annotation").mkdir()
     (tmp_path / "annotation" / "annotators.json").write_text(
-        json.dumps({"key_fingerprint": "0" * 16, "annotators": ["ann@example.org"]}))
+        json.dumps({"key_fingerprint": "0" * 16, "annotators": ["ann@example.org"]})
+    )
     with pytest.raises(ConfigError, match="never e-mail addresses"):
         read_pool(tmp_path)

@@ -24,8 +24,10 @@ def make_units(n_articles: int, start: int = 0) -> list[Unit]:
         article = hashlib.sha256(f"article{a}".encode()).hexdigest()[:16]
         for s in range(3):
             anns = {"x": [PER1, LOC1], "y": [PER1, LOC1], "z": [PER1, PER2]} if s == 0 else {"x": [PER1], "y": [PER2]}
-            records = {name: {"annotator": name, "spans": [{"start": b, "end": e, "label": lab} for b, e, lab in spans]}
-                       for name, spans in anns.items()}
+            records = {
+                name: {"annotator": name, "spans": [{"start": b, "end": e, "label": lab} for b, e, lab in spans]}
+                for name, spans in anns.items()
+            }
             if s == 2:
                 records["y"]["ground_truth"] = True
             units.append(Unit(f"{article}-{s}", article, TEXT, records))
@@ -44,7 +46,17 @@ def test_load_dataset_offline(published: Path):
 
     ds = load_dataset(str(published))
     assert set(ds) == {"train", "validation", "test"}
-    assert ds["train"].features["ner_tags"].feature.names == ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"]
+    assert ds["train"].features["ner_tags"].feature.names == [
+        "O",
+        "B-PER",
+        "I-PER",
+        "B-ORG",
+        "I-ORG",
+        "B-LOC",
+        "I-LOC",
+        "B-MISC",
+        "I-MISC",
+    ]
     layer = load_dataset(str(published), "annotations")
     assert sum(len(layer[split]) for split in SPLITS) == 30 * (3 + 2 + 2)
     rows = {r["id"].split("-")[1]: r for r in ds["train"]}
@@ -89,15 +101,26 @@ def test_two_builds_are_byte_identical(published: Path, tmp_path: Path):
 
 def test_card(published: Path):
     card = (published / "README.md").read_text()
-    for needle in ("task_categories:\n- token-classification", "config_name: annotations", "'1': B-PER",
-                   "pretty_name:", "size_categories:", "## Agreement", "span F1, exact", "datasets` < 4",
-                   "more than half of the sentence's annotators"):
+    for needle in (
+        "task_categories:\n- token-classification",
+        "config_name: annotations",
+        "'1': B-PER",
+        "pretty_name:",
+        "size_categories:",
+        "## Agreement",
+        "span F1, exact",
+        "datasets` < 4",
+        "more than half of the sentence's annotators",
+    ):
         assert needle in card
 
 
 def test_empty_split_is_a_clear_error(tmp_path: Path):
-    with pytest.raises(SplitError, match=r"the (train|validation|test) split would be empty \(1 groups; test_fraction "
-                                         r"0.2, validation_fraction 0.1\); annotate more articles"):
+    with pytest.raises(
+        SplitError,
+        match=r"the (train|validation|test) split would be empty \(1 groups; test_fraction "
+        r"0.2, validation_fraction 0.1\); annotate more articles",
+    ):
         publish(make_units(1, start=3), SETTINGS, tmp_path / "one")
 
 
@@ -189,8 +212,11 @@ def test_published_files_get_the_usual_permissions(tmp_path: Path):
         publish(make_units(30), SETTINGS, tmp_path / "perm")
     finally:
         os.umask(old)
-    modes = {str(p.relative_to(tmp_path / "perm")): stat.S_IMODE(p.stat().st_mode)
-             for p in (tmp_path / "perm").rglob("*") if p.is_file()}
+    modes = {
+        str(p.relative_to(tmp_path / "perm")): stat.S_IMODE(p.stat().st_mode)
+        for p in (tmp_path / "perm").rglob("*")
+        if p.is_file()
+    }
     assert {"agreement.json", "agreement.md", "README.md"} <= set(modes)
     assert {name: mode for name, mode in modes.items() if mode != 0o644} == {}
 
@@ -208,9 +234,13 @@ def test_the_card_parses_round_trips_and_describes_every_column(published: Path)
     card = DatasetCard.load(published / "README.md")
     data = card.data.to_dict()
     assert DatasetCardData(**data).to_dict() == data  # the metadata round-trips
-    for key, value in (("task_categories", ["token-classification"]), ("task_ids", ["named-entity-recognition"]),
-                       ("language_creators", ["found"]), ("source_datasets", ["original"]),
-                       ("annotations_creators", ["expert-generated", "machine-generated"])):
+    for key, value in (
+        ("task_categories", ["token-classification"]),
+        ("task_ids", ["named-entity-recognition"]),
+        ("language_creators", ["found"]),
+        ("source_datasets", ["original"]),
+        ("annotations_creators", ["expert-generated", "machine-generated"]),
+    ):
         assert data[key] == value, key
     assert data["size_categories"] and data["license"] == SETTINGS.dataset["license"]
     for config in ("default", "annotations"):
@@ -224,15 +254,29 @@ def test_the_card_parses_round_trips_and_describes_every_column(published: Path)
 def test_the_card_lists_each_articles_source_and_rights(tmp_path: Path):
     units = make_units(30)
     first, second = units[0].article_id, units[3].article_id
-    articles = [{"id": first, "title": "Protests | in Almaty", "text": "x", "source": "corpus/raw/a.txt",
-                 "paragraphs": [[0, 1]], "meta": {"publisher": "Example News", "date": "2022-01-05",
-                                                   "url": "https://example.org/a", "rights": "CC BY 4.0"}},
-                {"id": second, "title": "Another", "text": "y", "source": "corpus/raw/b.txt", "paragraphs": [[0, 1]]},
-                {"id": "f" * 16, "title": "Not annotated", "text": "z", "source": "c.txt", "paragraphs": [[0, 1]]}]
+    articles = [
+        {
+            "id": first,
+            "title": "Protests | in Almaty",
+            "text": "x",
+            "source": "corpus/raw/a.txt",
+            "paragraphs": [[0, 1]],
+            "meta": {
+                "publisher": "Example News",
+                "date": "2022-01-05",
+                "url": "https://example.org/a",
+                "rights": "CC BY 4.0",
+            },
+        },
+        {"id": second, "title": "Another", "text": "y", "source": "corpus/raw/b.txt", "paragraphs": [[0, 1]]},
+        {"id": "f" * 16, "title": "Not annotated", "text": "z", "source": "c.txt", "paragraphs": [[0, 1]]},
+    ]
     publish(units, SETTINGS, tmp_path / "ds", articles=articles)
     card = (tmp_path / "ds" / "README.md").read_text()
-    assert (f"| `{first}` | Protests \\| in Almaty | Example News | 2022-01-05 | https://example.org/a | CC BY 4.0 | "
-            f"`corpus/raw/a.txt` |") in card
+    assert (
+        f"| `{first}` | Protests \\| in Almaty | Example News | 2022-01-05 | https://example.org/a | CC BY 4.0 | "
+        f"`corpus/raw/a.txt` |"
+    ) in card
     assert f"| `{second}` | Another |  |  |  | not stated | `corpus/raw/b.txt` |" in card
     assert "Not annotated" not in card
     assert "The annotations (spans, labels, splits, the per-annotator layer) are released under `cc-by-4.0`" in card

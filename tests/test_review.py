@@ -22,8 +22,12 @@ from tests.test_studio import _records, make_tasks, task_ids, write_tasks
 
 pytestmark = pytest.mark.studio
 
-TEXTS = ["Tokayev met Putin in Moscow on Monday.", "Protests spread from Zhanaozen to Almaty.",
-         "Blinken spoke to Tokayev by phone.", "The CSTO sent troops to Kazakhstan."]
+TEXTS = [
+    "Tokayev met Putin in Moscow on Monday.",
+    "Protests spread from Zhanaozen to Almaty.",
+    "Blinken spoke to Tokayev by phone.",
+    "The CSTO sent troops to Kazakhstan.",
+]
 
 
 def span(text: str, needle: str, label: str) -> dict:
@@ -43,8 +47,9 @@ def review_tasks(settings) -> dict[str, object]:
     return {t.data["text"]: t for t in connection.client.tasks.list(project=project.id, include="id,data,predictions")}
 
 
-def test_review_is_idempotent_and_a_decision_whose_annotations_change_is_reported(studio_settings, studio, pool,
-                                                                                  runner):
+def test_review_is_idempotent_and_a_decision_whose_annotations_change_is_reported(
+    studio_settings, studio, pool, runner
+):
     write_tasks(Path("tasks.jsonl"), make_tasks(3, TEXTS[:3]))
     assert runner.invoke(app, ["push", "tasks.jsonl"]).exit_code == 0
     (one, a), (two, b) = [(p["name"], p) for p in pool.values()]
@@ -57,11 +62,15 @@ def test_review_is_idempotent_and_a_decision_whose_annotations_change_is_reporte
 
     first = runner.invoke(app, ["review"])
     assert first.exit_code == 0, first.output
-    assert ("review: 1 sentences need a decision (disagreement 1); 1 new in the review project, 0 with new versions, "
-            "0 unchanged; 0 decided so far") in first.output
+    assert (
+        "review: 1 sentences need a decision (disagreement 1); 1 new in the review project, 0 with new versions, "
+        "0 unchanged; 0 decided so far"
+    ) in first.output
     second = runner.invoke(app, ["review"])
-    assert "1 sentences need a decision (disagreement 1); 0 new in the review project, 0 with new versions, " \
-           "1 unchanged" in second.output
+    assert (
+        "1 sentences need a decision (disagreement 1); 0 new in the review project, 0 with new versions, "
+        "1 unchanged" in second.output
+    )
     audit = runner.invoke(app, ["review", "--select", "all"])  # every multiply-annotated sentence
     assert "3 sentences need a decision (all 2, disagreement 1); 2 new" in audit.output
     [task] = [t for text, t in review_tasks(studio_settings).items() if text == TEXTS[0]]
@@ -72,9 +81,21 @@ def test_review_is_idempotent_and_a_decision_whose_annotations_change_is_reporte
     versions = {p.model_version: p.id for p in task.predictions}
     client = LabelStudio(base_url=studio.url, api_key=admin)
     gold = [span(TEXTS[0], "Tokayev", "PER"), span(TEXTS[0], "Putin", "PER"), span(TEXTS[0], "Moscow", "LOC")]
-    result = [{"id": f"g{i}", "from_name": "label", "to_name": "text", "type": "labels",
-               "value": {"start": s["start"], "end": s["end"], "text": TEXTS[0][s["start"]:s["end"]],
-                         "labels": [s["label"]]}} for i, s in enumerate(gold)]
+    result = [
+        {
+            "id": f"g{i}",
+            "from_name": "label",
+            "to_name": "text",
+            "type": "labels",
+            "value": {
+                "start": s["start"],
+                "end": s["end"],
+                "text": TEXTS[0][s["start"] : s["end"]],
+                "labels": [s["label"]],
+            },
+        }
+        for i, s in enumerate(gold)
+    ]
     client.annotations.create(task.id, result=result, parent_prediction=versions[two])
     pulled = runner.invoke(app, ["pull"])
     assert "adjudications 1 (new 1)" in pulled.output
@@ -83,25 +104,39 @@ def test_review_is_idempotent_and_a_decision_whose_annotations_change_is_reporte
 
     # decided and unchanged: review leaves it alone
     again = runner.invoke(app, ["review"])
-    assert ("0 new in the review project, 0 with new versions, 1 unchanged; 1 decided so far; 2 tasks in the project "
-            "not selected this time") in again.output
+    assert (
+        "0 new in the review project, 0 with new versions, 1 unchanged; 1 decided so far; 2 tasks in the project "
+        "not selected this time"
+    ) in again.output
 
     # annotator 1 changes their annotation after the decision: review says so and shows the new versions
     mine = next(r for r in _records() if r["annotator"] == one and r["text"] == TEXTS[0])
     LabelStudio(base_url=studio.url, api_key=a["token"]).annotations.update(
-        mine["source"]["annotation_id"], result=[{"id": f"n{i}", "from_name": "label", "to_name": "text",
-                                                  "type": "labels", "value": {"start": s["start"], "end": s["end"],
-                                                                              "text": n, "labels": ["PER"]}}
-                                                 for i, (n, s) in enumerate((n, span(TEXTS[0], n, "PER"))
-                                                                            for n in ("Tokayev", "Putin"))])
+        mine["source"]["annotation_id"],
+        result=[
+            {
+                "id": f"n{i}",
+                "from_name": "label",
+                "to_name": "text",
+                "type": "labels",
+                "value": {"start": s["start"], "end": s["end"], "text": n, "labels": ["PER"]},
+            }
+            for i, (n, s) in enumerate((n, span(TEXTS[0], n, "PER")) for n in ("Tokayev", "Putin"))
+        ],
+    )
     assert runner.invoke(app, ["pull"]).exit_code == 0
     reopened = runner.invoke(app, ["review"])
-    assert (f"1 decided before an annotator changed their version, shown again with the new versions (the reviewer "
-            f"should look again): {decision['sentence_id']}") in reopened.output
+    assert (
+        f"1 decided before an annotator changed their version, shown again with the new versions (the reviewer "
+        f"should look again): {decision['sentence_id']}"
+    ) in reopened.output
     stale = runner.invoke(app, ["agree", "--no-plots", "-o", "out"])
     report = json.loads(Path("out/agreement.json").read_text())
     assert report["adjudication"]["stale_reviews"] == [decision["sentence_id"]]
-    assert "1** review decisions were made before an annotator changed their version" in Path("out/agreement.md").read_text()
+    assert (
+        "1** review decisions were made before an annotator changed their version"
+        in Path("out/agreement.md").read_text()
+    )
     assert stale.exit_code == 0
     # the decision is still the gold, and still records the versions the reviewer saw
     assert runner.invoke(app, ["pull"]).exit_code == 0
@@ -125,13 +160,16 @@ def test_an_annotator_cannot_decide_in_the_review_project(studio_settings, studi
     annotate(studio, a["token"], task.id, [span(TEXTS[0], "Moscow", "LOC")], text=TEXTS[0])
     pulled = runner.invoke(app, ["pull"])
     assert "adjudications 0" in pulled.output
-    assert (f"made by {one} in the review project; only the maintainer and reviewers (`newsner studio add-reviewer`) "
-            f"decide there") in pulled.output
+    assert (
+        f"made by {one} in the review project; only the maintainer and reviewers (`newsner studio add-reviewer`) "
+        f"decide there"
+    ) in pulled.output
     assert not Path("annotation/adjudications.jsonl").exists()
 
 
-def test_a_newcomer_gets_a_fair_share_of_unstarted_work_and_nothing_started_moves(studio_settings, studio,
-                                                                                  annotators, pool, runner):
+def test_a_newcomer_gets_a_fair_share_of_unstarted_work_and_nothing_started_moves(
+    studio_settings, studio, annotators, pool, runner
+):
     write_tasks(Path("tasks.jsonl"), make_tasks(4, TEXTS))
     assert runner.invoke(app, ["push", "tasks.jsonl"]).exit_code == 0
     (one, a), (two, b) = [(p["name"], p) for p in pool.values()]
@@ -141,8 +179,11 @@ def test_a_newcomer_gets_a_fair_share_of_unstarted_work_and_nothing_started_move
     # a draft: annotator 2 began TEXTS[2] without submitting
     draft_task = tasks_of(studio_settings, two)[TEXTS[2]]
     connect(studio_settings).client._client_wrapper.httpx_client.request(
-        f"api/tasks/{draft_task}/drafts", method="POST", json={"result": [], "lead_time": 1.0},
-        headers={"Authorization": f"Token {b['token']}"})
+        f"api/tasks/{draft_task}/drafts",
+        method="POST",
+        json={"result": [], "lead_time": 1.0},
+        headers={"Authorization": f"Token {b['token']}"},
+    )
 
     newcomer = list(annotators)[2]  # an account on the server; joins the pool after everything was assigned
     [three], _ = register(studio_settings.root, [newcomer])
@@ -182,14 +223,18 @@ def test_an_intrusion_is_settled_and_the_sentence_returns_to_its_owners_queue(st
     assert (progress[one].tasks, progress[one].done, progress[one].by_others) == (2, 1, 1)  # the stray is not hers
     settled = runner.invoke(app, ["studio", "settle"])
     assert settled.exit_code == 0, settled.output
-    assert "settle: 1 stray annotations removed from Label Studio (recorded in settled.jsonl), 0 already gone" \
+    assert (
+        "settle: 1 stray annotations removed from Label Studio (recorded in settled.jsonl), 0 already gone"
         in settled.output
+    )
     [record] = _records(Path("annotation/settled.jsonl"))
     assert record["held"]["author"] == two and record["held"]["project_of"] == one
     assert _next_task(studio, a["token"], project.id) == victim_task  # back in the owner's queue
     assert runner.invoke(app, ["validate", "annotation/settled.jsonl"]).exit_code == 0
-    assert "settle: 0 stray annotations removed from Label Studio (recorded in settled.jsonl), 1 already gone" \
+    assert (
+        "settle: 0 stray annotations removed from Label Studio (recorded in settled.jsonl), 1 already gone"
         in runner.invoke(app, ["studio", "settle"]).output
+    )
     assert runner.invoke(app, ["pull"]).exit_code == 0
     assert json.loads(Path("annotation/pull-report.json").read_text())["unreachable"] == {}
     progress = {row.annotator: row for row in annotator_progress(connect(studio_settings), studio_settings)}
@@ -210,9 +255,13 @@ def test_lists_are_read_without_asking_past_the_last_page(studio_settings, studi
     assert runner.invoke(app, ["pull"]).exit_code == 0
     reviewed = runner.invoke(app, ["review"])
     assert reviewed.exit_code == 0, reviewed.output
-    new = studio.log_path.read_text(errors="replace")[len(log):]
+    new = studio.log_path.read_text(errors="replace")[len(log) :]
     assert "Invalid page" not in new and " 404 " not in new, new[-2000:]
     connection = connect(studio_settings)
-    assert all(len(v) == 1 for v in known_sentence_ids(
-        connection, annotator_projects(connection, studio_settings.studio["project"])[pool[next(iter(pool))]["name"]].id
-    ).values())
+    assert all(
+        len(v) == 1
+        for v in known_sentence_ids(
+            connection,
+            annotator_projects(connection, studio_settings.studio["project"])[pool[next(iter(pool))]["name"]].id,
+        ).values()
+    )

@@ -16,11 +16,11 @@ import pytest
 from newsner.cli import app
 from newsner.pseudonyms import REVIEWER_PREFIX, load_key, pseudonym
 from newsner.segment import sentence_id
-from tests.studio_server import annotate
 from newsner.studio.accounts import login_details
 from newsner.studio.client import connect
 from newsner.studio.projects import review_project
 from newsner.studio.push import push_tasks
+from tests.studio_server import annotate
 from tests.test_browser import ARTICLE, spans_of, task, tasks_by_text
 
 pytestmark = [pytest.mark.studio, pytest.mark.browser]
@@ -42,8 +42,13 @@ def test_reviewer_turns_a_disagreement_into_gold_in_the_browser(pair, browser, r
     settings, [(email1, password1, one), (email2, password2, two)] = pair
     push_tasks(connect(settings), settings, [task(DISPUTED, []), task(AGREED, []), task(THIRD, [])])
     for email, name in ((email1, one), (email2, two)):
-        annotate(studio, annotators[email]["token"], tasks_by_text(settings, name)[1][THIRD],
-                 spans_of(THIRD, [("CSTO", "ORG"), ("Kazakhstan", "LOC")]), text=THIRD)
+        annotate(
+            studio,
+            annotators[email]["token"],
+            tasks_by_text(settings, name)[1][THIRD],
+            spans_of(THIRD, [("CSTO", "ORG"), ("Kazakhstan", "LOC")]),
+            text=THIRD,
+        )
 
     # the two annotators, each in their own project: they disagree on DISPUTED, agree on AGREED
     first = browser.annotator(email1, password1)
@@ -124,14 +129,30 @@ def test_reviewer_turns_a_disagreement_into_gold_in_the_browser(pair, browser, r
     groups = [f"{ARTICLE}:{i}" for i in range(3)]
     seed = next(f"s{i}" for i in range(1000) if {assign_split(g, f"s{i}", 0.34, 0.33) for g in groups} == set(SPLITS))
     toml = Path("newsner.toml")
-    toml.write_text(toml.read_text().replace('[split]', f'[split]\nseed = "{seed}"\ntest_fraction = 0.34\n'
-                                             f'validation_fraction = 0.33', 1)
-                    .replace('test_fraction = 0.2\n', '').replace('seed = "newsner"\n', ''))
+    toml.write_text(
+        toml.read_text()
+        .replace("[split]", f'[split]\nseed = "{seed}"\ntest_fraction = 0.34\nvalidation_fraction = 0.33', 1)
+        .replace("test_fraction = 0.2\n", "")
+        .replace('seed = "newsner"\n', "")
+    )
     Path("corpus").mkdir()
-    Path("corpus/sentences.jsonl").write_text("".join(json.dumps(
-        {"id": sentence_id(ARTICLE, len(text), text), "article_id": ARTICLE, "index": i, "text": text,
-         "start": len(text), "end": 2 * len(text), "paragraph": i}) + "\n"
-        for i, text in enumerate([DISPUTED, AGREED, THIRD])))
+    Path("corpus/sentences.jsonl").write_text(
+        "".join(
+            json.dumps(
+                {
+                    "id": sentence_id(ARTICLE, len(text), text),
+                    "article_id": ARTICLE,
+                    "index": i,
+                    "text": text,
+                    "start": len(text),
+                    "end": 2 * len(text),
+                    "paragraph": i,
+                }
+            )
+            + "\n"
+            for i, text in enumerate([DISPUTED, AGREED, THIRD])
+        )
+    )
     published = runner.invoke(app, ["publish", "--tasks", "none.jsonl", "-o", "dist/ds"])
     assert published.exit_code == 0, published.output
     import datasets

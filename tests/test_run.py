@@ -19,11 +19,20 @@ def test_run_builds_a_loadable_dataset(tmp_path: Path, runner, monkeypatch):
     records = []
     for line in Path("annotation/tasks.jsonl").read_text().splitlines():
         task = json.loads(line)
-        spans = [{"start": r["value"]["start"], "end": r["value"]["end"], "label": r["value"]["labels"][0]}
-                 for r in task["predictions"][0]["result"]]
+        spans = [
+            {"start": r["value"]["start"], "end": r["value"]["end"], "label": r["value"]["labels"][0]}
+            for r in task["predictions"][0]["result"]
+        ]
         for who, kept in (("annotator-a", spans), ("annotator-b", spans[:-1])):
-            records.append({"sentence_id": task["data"]["sentence_id"], "article_id": task["data"]["article_id"],
-                            "annotator": who, "text": task["data"]["text"], "spans": kept})
+            records.append(
+                {
+                    "sentence_id": task["data"]["sentence_id"],
+                    "article_id": task["data"]["article_id"],
+                    "annotator": who,
+                    "text": task["data"]["text"],
+                    "spans": kept,
+                }
+            )
     Path("annotation/annotations.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
     second = runner.invoke(app, ["run"])
     assert second.exit_code == 0, second.output
@@ -50,11 +59,13 @@ def test_run_and_the_single_commands_write_the_same_bytes(tmp_path: Path, runner
     monkeypatch.chdir(chained)
     assert runner.invoke(app, ["run"]).exit_code == 0
     monkeypatch.chdir(single)
-    for command in (["ingest", "corpus/raw", "-o", "corpus/articles.jsonl"],
-                    ["split", "corpus/articles.jsonl", "-o", "corpus/sentences.jsonl"],
-                    ["prelabel", "corpus/sentences.jsonl", "-o", "annotation/tasks.jsonl"],
-                    ["agree", "annotation/annotations.jsonl", "-o", "reports", "--predictions", "annotation/tasks.jsonl"],
-                    ["publish", "annotation/annotations.jsonl", "-o", "dist/kz-news-ner"]):
+    for command in (
+        ["ingest", "corpus/raw", "-o", "corpus/articles.jsonl"],
+        ["split", "corpus/articles.jsonl", "-o", "corpus/sentences.jsonl"],
+        ["prelabel", "corpus/sentences.jsonl", "-o", "annotation/tasks.jsonl"],
+        ["agree", "annotation/annotations.jsonl", "-o", "reports", "--predictions", "annotation/tasks.jsonl"],
+        ["publish", "annotation/annotations.jsonl", "-o", "dist/kz-news-ner"],
+    ):
         result = runner.invoke(app, command)
         assert result.exit_code == 0, (command, result.output)
     files = sorted(p.relative_to(chained) for p in chained.rglob("*") if p.is_file())

@@ -20,8 +20,11 @@ from tests.conftest import ROOT
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture
@@ -39,8 +42,10 @@ def test_publish_never_replaces_a_folder_it_did_not_write(repo: Path, runner, ta
     result = runner.invoke(app, ["publish", "-o", target])
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: {target}: ")
-    assert ("was not written by `newsner publish`; nothing was changed" in result.output
-            or "is the project folder" in result.output)
+    assert (
+        "was not written by `newsner publish`; nothing was changed" in result.output
+        or "is the project folder" in result.output
+    )
     assert tree_digest(repo / "corpus") == before and (repo / "corpus/raw").is_dir()
 
 
@@ -99,7 +104,8 @@ def test_publish_killed_at_the_swap_leaves_a_whole_dataset(repo: Path, fault: st
     assert subprocess.run(command, cwd=repo, capture_output=True).returncode == 0
     old = tree_digest(repo / "dist/ds")
     (repo / "annotation/annotations.jsonl").write_text(
-        "".join(line for line in (repo / "annotation/annotations.jsonl").read_text().splitlines(keepends=True)[2:]))
+        "".join(line for line in (repo / "annotation/annotations.jsonl").read_text().splitlines(keepends=True)[2:])
+    )
     killed = subprocess.run(command, cwd=repo, capture_output=True, env={**os.environ, "NEWSNER_FAULT": fault})
     assert killed.returncode == -9, "the fault point was not reached"
     after = tree_digest(repo / "dist/ds")
@@ -115,12 +121,24 @@ def test_publish_killed_at_the_swap_leaves_a_whole_dataset(repo: Path, fault: st
 def test_train_killed_at_the_swap_leaves_a_whole_model(repo: Path):
     import spacy
 
-    command = [str(Path(sys.executable).parent / "newsner"), "train", "-o", "models/ner", "--max-steps", "2",
-               "--eval-frequency", "1"]
+    command = [
+        str(Path(sys.executable).parent / "newsner"),
+        "train",
+        "-o",
+        "models/ner",
+        "--max-steps",
+        "2",
+        "--eval-frequency",
+        "1",
+    ]
     assert subprocess.run(command, cwd=repo, capture_output=True).returncode == 0
     old = tree_digest(repo / "models/ner")
-    killed = subprocess.run([*command[:-4], "--max-steps", "3", "--eval-frequency", "1"], cwd=repo,
-                            capture_output=True, env={**os.environ, "NEWSNER_FAULT": "after-swap"})
+    killed = subprocess.run(
+        [*command[:-4], "--max-steps", "3", "--eval-frequency", "1"],
+        cwd=repo,
+        capture_output=True,
+        env={**os.environ, "NEWSNER_FAULT": "after-swap"},
+    )
     assert killed.returncode == -9
     new = tree_digest(repo / "models/ner")
     assert new != old and json.loads((repo / "models/ner/metrics.json").read_text())["steps"] >= 3
@@ -134,7 +152,8 @@ def test_agree_on_a_full_disk_leaves_the_previous_report_set_whole(repo: Path, r
     assert runner.invoke(app, ["agree", "--no-plots", "-o", "out"]).exit_code == 0
     before = tree_digest(repo / "out")
     (repo / "annotation/annotations.jsonl").write_text(
-        "".join((repo / "annotation/annotations.jsonl").read_text().splitlines(keepends=True)[2:]))
+        "".join((repo / "annotation/annotations.jsonl").read_text().splitlines(keepends=True)[2:])
+    )
     import newsner.agreement_output as output
 
     real = output.write_text
@@ -147,7 +166,10 @@ def test_agree_on_a_full_disk_leaves_the_previous_report_set_whole(repo: Path, r
     monkeypatch.setattr(output, "write_text", full_disk)
     result = runner.invoke(app, ["agree", "--no-plots", "-o", "out"])
     assert result.exit_code == 1 and "No space left on device" in result.output
-    assert tree_digest(repo / "out") == before and [p.name for p in (repo / "out").iterdir() if p.name.startswith(".")] == []
+    assert (
+        tree_digest(repo / "out") == before
+        and [p.name for p in (repo / "out").iterdir() if p.name.startswith(".")] == []
+    )
 
 
 # 5. two records for one (sentence, annotator)
@@ -159,8 +181,10 @@ def test_agree_and_publish_refuse_two_records_for_one_sentence_and_annotator(rep
     result = runner.invoke(app, command)
     assert result.exit_code == 1
     first = json.loads(lines[0])
-    assert (f"annotation/annotations.jsonl:{len(lines) + 1}: sentence {first['sentence_id']}: [$] a second annotation "
-            f"by {first['annotator']} (first on line 1)") in result.output
+    assert (
+        f"annotation/annotations.jsonl:{len(lines) + 1}: sentence {first['sentence_id']}: [$] a second annotation "
+        f"by {first['annotator']} (first on line 1)"
+    ) in result.output
 
 
 # 6. boilerplate only; looping links
@@ -175,11 +199,15 @@ def test_a_file_of_boilerplate_only_is_skipped_and_looping_links_are_listed(proj
     assert result.exit_code == 1  # inputs were skipped: each is listed, the good article is written
     assert "skipped raw/furniture.txt: nothing left after removing boilerplate" in result.output
     assert "skipped raw/loop-a: a broken or looping symbolic link; fix or remove it" in result.output
-    assert [json.loads(line)["title"] for line in Path("articles.jsonl").read_text().splitlines()] == ["Protests in Almaty"]
+    assert [json.loads(line)["title"] for line in Path("articles.jsonl").read_text().splitlines()] == [
+        "Protests in Almaty"
+    ]
 
 
 # 7. optional inputs get the same checks; deep JSON; not an e-mail
-@pytest.mark.parametrize("option, wrong", [("--tasks", "corpus/sentences.jsonl"), ("--sentences", "annotation/tasks.jsonl")])
+@pytest.mark.parametrize(
+    "option, wrong", [("--tasks", "corpus/sentences.jsonl"), ("--sentences", "annotation/tasks.jsonl")]
+)
 def test_an_optional_input_of_the_wrong_kind_is_refused_clearly(repo: Path, runner, option: str, wrong: str):
     result = runner.invoke(app, ["publish", "-o", "dist/ds", option, wrong])
     assert result.exit_code == 1
@@ -211,9 +239,21 @@ def test_add_annotator_refuses_what_is_not_an_email(project: Path, runner):
 def test_agree_refuses_a_thousand_annotators_on_one_sentence_quickly(project: Path, runner):
     text = "Tokayev met Putin."
     Path("annotation").mkdir()
-    Path("annotation/annotations.jsonl").write_text("".join(json.dumps(
-        {"sentence_id": "s1", "article_id": "a1", "annotator": f"annotator-{i:012x}", "text": text,
-         "spans": [{"start": 0, "end": 7, "label": "PER"}] if i % 2 else []}) + "\n" for i in range(1000)))
+    Path("annotation/annotations.jsonl").write_text(
+        "".join(
+            json.dumps(
+                {
+                    "sentence_id": "s1",
+                    "article_id": "a1",
+                    "annotator": f"annotator-{i:012x}",
+                    "text": text,
+                    "spans": [{"start": 0, "end": 7, "label": "PER"}] if i % 2 else [],
+                }
+            )
+            + "\n"
+            for i in range(1000)
+        )
+    )
     started = time.monotonic()
     result = runner.invoke(app, ["agree", "-o", "out"])
     assert time.monotonic() - started < 60
@@ -268,14 +308,18 @@ def test_an_empty_or_short_pseudonym_key_is_refused(project: Path, runner, monke
     monkeypatch.setenv("NEWSNER_PSEUDONYM_KEY", value)
     result = runner.invoke(app, ["studio", "add-annotator", "a@example.org"])
     assert result.exit_code == 1
-    assert "the pseudonym key in NEWSNER_PSEUDONYM_KEY is" in result.output and "at least 16 characters" in result.output
+    assert (
+        "the pseudonym key in NEWSNER_PSEUDONYM_KEY is" in result.output and "at least 16 characters" in result.output
+    )
     assert not (project / "annotation" / "annotators.json").exists()
 
 
 def test_a_killed_writer_leaves_a_temp_file_that_the_next_run_removes(project: Path):
-    script = ("import os, signal; from newsner.io import write_jsonl\n"
-              "def records():\n    yield {'a': 1}\n    os.kill(os.getpid(), signal.SIGKILL)\n"
-              "write_jsonl('out.jsonl', records())\n")
+    script = (
+        "import os, signal; from newsner.io import write_jsonl\n"
+        "def records():\n    yield {'a': 1}\n    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "write_jsonl('out.jsonl', records())\n"
+    )
     killed = subprocess.run([sys.executable, "-c", script], cwd=project, capture_output=True)
     assert killed.returncode == -9
     [leftover] = list(project.glob(".out.jsonl.*.tmp"))

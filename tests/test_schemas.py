@@ -30,12 +30,27 @@ def test_schemas_reject_unknown_keys(name: str):
 
 def test_wheel_ships_the_same_schemas(tmp_path: Path):
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
         check=True,
     )
     [wheel] = tmp_path.glob("newsner-*.whl")
     with zipfile.ZipFile(wheel) as archive:
-        packaged = {Path(n).name: archive.read(n) for n in archive.namelist() if n.startswith("newsner/schemas/") and n.endswith(".schema.json")}
+        packaged = {
+            Path(n).name: archive.read(n)
+            for n in archive.namelist()
+            if n.startswith("newsner/schemas/") and n.endswith(".schema.json")
+        }
     source = {p.name: p.read_bytes() for p in (ROOT / "schemas").glob("*.schema.json")}
     assert packaged == source
 
@@ -55,8 +70,12 @@ def test_fast_path_agrees_with_jsonschema(name: str):
     from newsner.schemas import is_valid, validator
 
     example = json.loads((ROOT / "schemas" / "examples" / f"{name}.json").read_text())
-    nested = [{**example, key: broken} for key, value in example.items() if isinstance(value, dict)
-              for broken in _mutations(value)]
+    nested = [
+        {**example, key: broken}
+        for key, value in example.items()
+        if isinstance(value, dict)
+        for broken in _mutations(value)
+    ]
     candidates = [example, *_mutations(example), *nested]
     assert [is_valid(name, r) for r in candidates] == [validator(name).is_valid(r) for r in candidates]
     assert not all(is_valid(name, r) for r in candidates)

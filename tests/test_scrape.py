@@ -13,8 +13,9 @@ from newsner.segment import MAX_SENTENCE_CHARS
 
 
 def newsner(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    result = subprocess.run([str(Path(sys.executable).parent / "newsner"), *args], cwd=cwd, capture_output=True,
-                            text=True, timeout=600)
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "newsner"), *args], cwd=cwd, capture_output=True, text=True, timeout=600
+    )
     assert "Traceback" not in result.stderr, result.stderr
     return result
 
@@ -34,8 +35,9 @@ def test_a_multi_megabyte_unpunctuated_scrape_goes_through_ingest_split_prelabel
     assert f"at 15: {len(body)} characters" in split.stderr
     assert max(len(s["text"]) for s in sentences) <= MAX_SENTENCE_CHARS
     assert "".join(s["text"] for s in sentences[1:]).replace(" ", "") == body.replace(" ", "")
-    prelabel = newsner("prelabel", "corpus/sentences.jsonl", "-o", "annotation/tasks.jsonl", "--n-process", "2",
-                       cwd=project)
+    prelabel = newsner(
+        "prelabel", "corpus/sentences.jsonl", "-o", "annotation/tasks.jsonl", "--n-process", "2", cwd=project
+    )
     assert prelabel.returncode == 0, prelabel.stderr
     assert f"prelabel: {len(sentences)} tasks" in prelabel.stderr
 
@@ -46,8 +48,15 @@ def test_prelabel_refuses_an_over_long_hand_made_sentence_with_a_clear_error(pro
 
     text = "word " * 400
     article = content_id("x")
-    record = {"id": sentence_id(article, 0, text.strip()), "article_id": article, "index": 0, "text": text.strip(),
-              "start": 0, "end": len(text.strip()), "paragraph": 0}
+    record = {
+        "id": sentence_id(article, 0, text.strip()),
+        "article_id": article,
+        "index": 0,
+        "text": text.strip(),
+        "start": 0,
+        "end": len(text.strip()),
+        "paragraph": 0,
+    }
     (project / "sentences.jsonl").write_text(json.dumps(record) + "\n")
     result = newsner("prelabel", "sentences.jsonl", "-o", "tasks.jsonl", cwd=project)
     assert result.returncode == 1
@@ -60,8 +69,18 @@ def test_the_library_refuses_an_over_long_sentence_by_id():
     from newsner.prelabel import prelabel
     from tests.conftest import ROOT
 
-    record = {"id": "s-long", "article_id": "a", "index": 0, "text": "x " * 600, "start": 0, "end": 1200, "paragraph": 0}
+    record = {
+        "id": "s-long",
+        "article_id": "a",
+        "index": 0,
+        "text": "x " * 600,
+        "start": 0,
+        "end": 1200,
+        "paragraph": 0,
+    }
     with pytest.raises(InputError) as err:
         list(prelabel([record], load_settings(ROOT / "newsner.toml")))
-    assert str(err.value) == ("sentence s-long is 1200 characters long; a sentence is at most 1000: run `newsner split`, "
-                              "which breaks longer runs at the nearest safe point")
+    assert str(err.value) == (
+        "sentence s-long is 1200 characters long; a sentence is at most 1000: run `newsner split`, "
+        "which breaks longer runs at the nearest safe point"
+    )

@@ -21,8 +21,23 @@ def test_boundary_case(case):
 
 def test_cases_cover_every_phenomenon_of_the_issue():
     kinds = {c["kind"] for c in CASES}
-    assert {"abbreviation", "title", "initials", "time", "decimal", "price", "percent", "quote", "punctuation-run",
-            "ellipsis", "list", "dateline", "email", "url", "headline"} <= kinds
+    assert {
+        "abbreviation",
+        "title",
+        "initials",
+        "time",
+        "decimal",
+        "price",
+        "percent",
+        "quote",
+        "punctuation-run",
+        "ellipsis",
+        "list",
+        "dateline",
+        "email",
+        "url",
+        "headline",
+    } <= kinds
     assert len(CASES) >= 40
 
 
@@ -40,7 +55,10 @@ def test_offsets_always_reproduce_the_text(text):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.sampled_from([c["text"] for c in CASES]), min_size=1, max_size=6), st.sampled_from([" ", "\n\n", "  \n \n"]))
+@given(
+    st.lists(st.sampled_from([c["text"] for c in CASES]), min_size=1, max_size=6),
+    st.sampled_from([" ", "\n\n", "  \n \n"]),
+)
 def test_never_crosses_a_paragraph(pieces, separator):
     text = separator.join(pieces)
     for start, end, _ in sentence_spans(text):

@@ -31,8 +31,12 @@ def make_tasks(n: int, texts: list[str] | None = None) -> list[dict]:
     for i in range(n):
         text = texts[i] if texts else f"Tokayev met Putin in Moscow on day {i}."
         sid = sentence_id(article, i * 100, text)
-        tasks.append({"data": {"text": text, "sentence_id": sid, "article_id": article},
-                      "predictions": [{"model_version": "test-1", "result": []}]})
+        tasks.append(
+            {
+                "data": {"text": text, "sentence_id": sid, "article_id": article},
+                "predictions": [{"model_version": "test-1", "result": []}],
+            }
+        )
     return tasks
 
 
@@ -44,15 +48,20 @@ def write_tasks(path: Path, tasks: list[dict]) -> Path:
 def task_ids(settings) -> dict[str, dict[str, list[int]]]:
     """annotator -> sentence_id -> task ids in their project."""
     connection = connect(settings)
-    return {name: known_sentence_ids(connection, project.id)
-            for name, project in annotator_projects(connection, settings.studio["project"]).items()}
+    return {
+        name: known_sentence_ids(connection, project.id)
+        for name, project in annotator_projects(connection, settings.studio["project"]).items()
+    }
 
 
 def test_push_twice_gives_the_same_tasks(studio_settings, pool, runner):
     write_tasks(Path("tasks.jsonl"), make_tasks(12))
     first = runner.invoke(app, ["push", "tasks.jsonl", "--batch-size", "5"])
     assert first.exit_code == 0, first.output
-    assert "2 annotator projects (2 created); 24 new tasks imported in 6 batches, 0 already there, 0 invalid" in first.output
+    assert (
+        "2 annotator projects (2 created); 24 new tasks imported in 6 batches, 0 already there, 0 invalid"
+        in first.output
+    )
     second = runner.invoke(app, ["push", "tasks.jsonl"])
     assert second.exit_code == 0, second.output
     assert "2 annotator projects (0 created); 0 new tasks imported in 0 batches, 24 already there" in second.output
@@ -65,7 +74,10 @@ def test_push_without_annotators_says_what_to_do(studio_settings, runner):
     write_tasks(Path("tasks.jsonl"), make_tasks(1))
     result = runner.invoke(app, ["push", "tasks.jsonl"])
     assert result.exit_code == 1
-    assert "Error: no annotators yet: add them with `newsner studio add-annotator EMAIL...`, then push again" in result.output
+    assert (
+        "Error: no annotators yet: add them with `newsner studio add-annotator EMAIL...`, then push again"
+        in result.output
+    )
 
 
 def test_push_killed_after_first_batch_then_rerun(studio_settings, pool):
@@ -98,8 +110,15 @@ def test_push_killed_after_first_batch_then_rerun(studio_settings, pool):
 
 def test_invalid_tasks_are_not_pushed(studio_settings, pool, runner):
     tasks = make_tasks(2)
-    tasks[1]["predictions"][0]["result"] = [{"id": "x", "from_name": "label", "to_name": "text", "type": "labels",
-                                             "value": {"start": 0, "end": 7, "text": "Tokayev", "labels": ["CITY"]}}]
+    tasks[1]["predictions"][0]["result"] = [
+        {
+            "id": "x",
+            "from_name": "label",
+            "to_name": "text",
+            "type": "labels",
+            "value": {"start": 0, "end": 7, "text": "Tokayev", "labels": ["CITY"]},
+        }
+    ]
     write_tasks(Path("tasks.jsonl"), tasks)
     result = runner.invoke(app, ["push", "tasks.jsonl"])
     assert result.exit_code == 1
@@ -122,7 +141,9 @@ def _pushed(settings, texts: list[str]) -> tuple[object, dict[str, dict[str, int
     push_tasks(connection, settings, make_tasks(len(texts), texts))
     tasks = {}
     for name, project in annotator_projects(connection, settings.studio["project"]).items():
-        tasks[name] = {t.data["text"]: t.id for t in connection.client.tasks.list(project=project.id, include="id,data")}
+        tasks[name] = {
+            t.data["text"]: t.id for t in connection.client.tasks.list(project=project.id, include="id,data")
+        }
     return connection, tasks
 
 
@@ -138,8 +159,13 @@ def test_unicode_offsets_code_points_and_utf16_both_come_back_right(studio_setti
     utf16 = lambda i: len(text[:i].encode("utf-16-le")) // 2  # noqa: E731
     one, two = pool.values()
     annotate(studio, one["token"], tasks[one["name"]][text], [{"start": start, "end": end, "label": "PER"}], text=text)
-    annotate(studio, two["token"], tasks[two["name"]][text],
-             [{"start": utf16(start), "end": utf16(end), "label": "PER", "shown": "Kassym-Jomart Tokayev"}], text=text)
+    annotate(
+        studio,
+        two["token"],
+        tasks[two["name"]][text],
+        [{"start": utf16(start), "end": utf16(end), "label": "PER", "shown": "Kassym-Jomart Tokayev"}],
+        text=text,
+    )
     path, report = pull_annotations(connection, studio_settings, Path("annotation"))
     assert [r["spans"] for r in _records(path)] == [[{"start": start, "end": end, "label": "PER"}]] * 2
     assert report.counts["spans_repaired_utf16"] == 1
@@ -159,8 +185,12 @@ def test_skips_are_counted_and_no_secret_or_email_leaves_the_server(studio_setti
     assert report["counts"]["cancelled"] == 1
     assert report["annotations"] == 1
     # no key and no e-mail anywhere outside the raw exports (nor the pseudonym key), nor in the output
-    secrets = [studio.credentials()["admin"]["token"], *[a["token"] for a in annotators.values()], *annotators,
-               load_key(studio_settings.root).decode()]
+    secrets = [
+        studio.credentials()["admin"]["token"],
+        *[a["token"] for a in annotators.values()],
+        *annotators,
+        load_key(studio_settings.root).decode(),
+    ]
     for path in Path("annotation").rglob("*"):
         if path.is_file() and "exports" not in path.parts:
             content = path.read_text()
@@ -180,7 +210,8 @@ def test_annotation_made_in_someone_elses_project_is_held(studio_settings, studi
     path, report = pull_annotations(connection, studio_settings, Path("annotation"))
     assert [(r["annotator"], len(r["spans"])) for r in _records(path)] == [(one["name"], 1)]
     assert [(h["annotator"], h["reason"]) for h in report.held] == [
-        (two["name"], f"made by {two['name']} in the project of {one['name']}")]
+        (two["name"], f"made by {two['name']} in the project of {one['name']}")
+    ]
     held = _records(Path("annotation/held.jsonl"))
     assert held[0]["held"] == {"reason": report.held[0]["reason"], "author": two["name"], "project_of": one["name"]}
 
@@ -190,8 +221,14 @@ def test_maintainer_ground_truth_is_an_adjudication_never_an_annotation(studio_s
     connection, tasks = _pushed(studio_settings, [text])
     one = next(iter(pool.values()))
     annotate(studio, one["token"], tasks[one["name"]][text], [{"start": 0, "end": 7, "label": "PER"}], text=text)
-    annotate(studio, studio.credentials()["admin"]["token"], tasks[one["name"]][text],
-             [{"start": 0, "end": 7, "label": "PER"}, {"start": 17, "end": 20, "label": "ORG"}], text=text, ground_truth=True)
+    annotate(
+        studio,
+        studio.credentials()["admin"]["token"],
+        tasks[one["name"]][text],
+        [{"start": 0, "end": 7, "label": "PER"}, {"start": 17, "end": 20, "label": "ORG"}],
+        text=text,
+        ground_truth=True,
+    )
     _, report = pull_annotations(connection, studio_settings, Path("annotation"))
     assert report.held == []
     assert [r["annotator"] for r in _records()] == [one["name"]]  # only the annotator is an annotator
@@ -207,14 +244,20 @@ def test_maintainer_annotation_without_the_flag_is_held_saying_what_to_do(studio
     text = "Blinken spoke on CNN."
     connection, tasks = _pushed(studio_settings, [text])
     one = next(iter(pool.values()))
-    annotate(studio, studio.credentials()["admin"]["token"], tasks[one["name"]][text],
-             [{"start": 0, "end": 7, "label": "PER"}], text=text)
+    annotate(
+        studio,
+        studio.credentials()["admin"]["token"],
+        tasks[one["name"]][text],
+        [{"start": 0, "end": 7, "label": "PER"}],
+        text=text,
+    )
     _, report = pull_annotations(connection, studio_settings, Path("annotation"))
     reviewer = pseudonym(load_key(studio_settings.root), "admin@newsner.local", REVIEWER_PREFIX)
     assert [h["reason"] for h in report.held] == [
         f"made by the maintainer's account ({reviewer}) in the project of {one['name']}, without the ground-truth "
         f"flag: decide in the review project (`newsner review`), or flag it ground truth; `newsner studio settle` "
-        f"removes it"]
+        f"removes it"
+    ]
     assert _records() == []
     assert report.unreachable == {one["name"]: [sentence_id("a" * 16, 0, text)]}
 
@@ -241,8 +284,13 @@ def test_pull_keeps_annotations_the_server_lacks_unless_replace(studio_settings,
     connection, tasks = _pushed(studio_settings, [text])
     one = next(iter(pool.values()))
     annotate(studio, one["token"], tasks[one["name"]][text], [{"start": 0, "end": 7, "label": "PER"}], text=text)
-    earlier = {"sentence_id": "f" * 16, "article_id": "e" * 16, "annotator": "annotator-0ld0ld00", "text": "Putin spoke.",
-               "spans": [{"start": 0, "end": 5, "label": "PER"}]}
+    earlier = {
+        "sentence_id": "f" * 16,
+        "article_id": "e" * 16,
+        "annotator": "annotator-0ld0ld00",
+        "text": "Putin spoke.",
+        "spans": [{"start": 0, "end": 5, "label": "PER"}],
+    }
     Path("annotation").mkdir(exist_ok=True)
     Path("annotation/annotations.jsonl").write_text(json.dumps(earlier) + "\n")
     kept = runner.invoke(app, ["pull", "-o", "annotation"])
@@ -257,13 +305,22 @@ def test_pull_keeps_annotations_the_server_lacks_unless_replace(studio_settings,
 
 
 def test_same_person_same_pseudonym_on_a_fresh_server_and_rounds_stay_distinct(
-        studio_settings, studio, pool, studio_template, tmp_path_factory):
+    studio_settings, studio, pool, studio_template, tmp_path_factory
+):
     """Round 1 on the session's server, round 2 on a fresh server whose user ids are handed out differently."""
     one, two = pool.values()
     first_text, second_text = "Putin met Tokayev.", "Blinken called Tokayev."
     connection, tasks = _pushed(studio_settings, [first_text])
-    annotate(studio, one["token"], tasks[one["name"]][first_text], [{"start": 0, "end": 5, "label": "PER"}], text=first_text)
-    annotate(studio, two["token"], tasks[two["name"]][first_text], [{"start": 10, "end": 17, "label": "PER"}], text=first_text)
+    annotate(
+        studio, one["token"], tasks[one["name"]][first_text], [{"start": 0, "end": 5, "label": "PER"}], text=first_text
+    )
+    annotate(
+        studio,
+        two["token"],
+        tasks[two["name"]][first_text],
+        [{"start": 10, "end": 17, "label": "PER"}],
+        text=first_text,
+    )
     pull_annotations(connection, studio_settings, Path("annotation"))
 
     fresh = LocalStudio(state_dir=copy_template(studio_template, tmp_path_factory.mktemp("fresh")), port=_free_port())
@@ -273,8 +330,9 @@ def test_same_person_same_pseudonym_on_a_fresh_server_and_rounds_stay_distinct(
         accounts = {"ann.new@example.org": newcomer, **{email: fresh.add_annotator(email) for email in pool}}
         assert newcomer["id"] == one["id"] and accounts[next(iter(pool))]["id"] != one["id"]
         names, added = register(studio_settings.root, ["ann.new@example.org"])
-        settings = studio_settings.__class__(**{**studio_settings.__dict__, "studio": {**studio_settings.studio,
-                                                                                      "url": fresh.url}})
+        settings = studio_settings.__class__(
+            **{**studio_settings.__dict__, "studio": {**studio_settings.studio, "url": fresh.url}}
+        )
         second = connect(settings, url=fresh.url, key=fresh.credentials()["admin"]["token"])
         push_tasks(second, settings, make_tasks(1, [second_text]))
         key = load_key(studio_settings.root)
@@ -298,8 +356,9 @@ def test_same_person_same_pseudonym_on_a_fresh_server_and_rounds_stay_distinct(
     assert report.new_annotators == sorted(annotators_by_text[second_text] - {one["name"], two["name"]})
 
 
-def test_add_annotator_on_a_team_server_registers_existing_accounts_only(studio_settings, annotators, monkeypatch,
-                                                                         runner, studio):
+def test_add_annotator_on_a_team_server_registers_existing_accounts_only(
+    studio_settings, annotators, monkeypatch, runner, studio
+):
     # a Label Studio on 127.0.0.1 that newsner did not start (Docker, say) is a team server: no invite with the
     # local admin's token, the accounts must exist (it used to try the local invite path and fail with HTTP 401)
     email = list(annotators)[2]
@@ -316,16 +375,20 @@ def _next_task_text(studio, token: str, project_id: int) -> str:
     """What Label All Tasks serves an annotator next (the label stream's own endpoint)."""
     import httpx
 
-    response = httpx.get(f"{studio.url}/api/projects/{project_id}/next", headers={"Authorization": f"Token {token}"},
-                         timeout=30)
+    response = httpx.get(
+        f"{studio.url}/api/projects/{project_id}/next", headers={"Authorization": f"Token {token}"}, timeout=30
+    )
     response.raise_for_status()
     return response.json()["data"]["text"]
 
 
-@pytest.mark.parametrize("sampling, first", [("uncertainty", "Sentence scored 0.2."), ("sequential", "Sentence scored 0.9.")])
+@pytest.mark.parametrize(
+    "sampling, first", [("uncertainty", "Sentence scored 0.2."), ("sequential", "Sentence scored 0.9.")]
+)
 def test_sampling_setting_decides_what_the_label_stream_serves_first(studio_settings, studio, pool, sampling, first):
-    settings = studio_settings.__class__(**{**studio_settings.__dict__,
-                                            "studio": {**studio_settings.studio, "sampling": sampling}})
+    settings = studio_settings.__class__(
+        **{**studio_settings.__dict__, "studio": {**studio_settings.studio, "sampling": sampling}}
+    )
     scores = [0.9, 0.5, 0.2, 0.7]
     tasks = make_tasks(4, [f"Sentence scored {s}." for s in scores])
     for task, score in zip(tasks, scores, strict=True):
@@ -341,19 +404,30 @@ def test_a_new_model_reaches_unannotated_tasks_only(studio_settings, studio, poo
     texts = ["Putin met Tokayev.", "Blinken called Tokayev."]
     connection, tasks = _pushed(studio_settings, texts)
     one, two = pool.values()
-    annotate(studio, one["token"], tasks[one["name"]][texts[0]], [{"start": 0, "end": 5, "label": "PER"}], text=texts[0])
+    annotate(
+        studio, one["token"], tasks[one["name"]][texts[0]], [{"start": 0, "end": 5, "label": "PER"}], text=texts[0]
+    )
     retrained = make_tasks(2, texts)
     for task in retrained:
         task["predictions"][0]["model_version"] = "trained-2"
-        task["predictions"][0]["result"] = [{"id": "t1", "from_name": "label", "to_name": "text", "type": "labels",
-                                             "value": {"start": 0, "end": 5, "text": task["data"]["text"][:5],
-                                                       "labels": ["PER"]}, "score": 0.8}]
+        task["predictions"][0]["result"] = [
+            {
+                "id": "t1",
+                "from_name": "label",
+                "to_name": "text",
+                "type": "labels",
+                "value": {"start": 0, "end": 5, "text": task["data"]["text"][:5], "labels": ["PER"]},
+                "score": 0.8,
+            }
+        ]
     write_tasks(Path("tasks.jsonl"), retrained)
     for added in (3, 0):  # the second push finds every version in place: nothing more
         result = runner.invoke(app, ["push", "tasks.jsonl"])
         assert result.exit_code == 0, result.output
         assert "0 new tasks imported" in result.output
-        assert f"new pre-labels added to {added} unannotated tasks (1 annotated tasks left as they were)" in result.output
+        assert (
+            f"new pre-labels added to {added} unannotated tasks (1 annotated tasks left as they were)" in result.output
+        )
     versions = {}
     for name, project in annotator_projects(connection, studio_settings.studio["project"]).items():
         for task in connection.client.tasks.list(project=project.id, include="id,data,predictions_model_versions"):

@@ -21,8 +21,9 @@ def test_busy_port_is_a_clear_error(tmp_path: Path):
         port = busy.getsockname()[1]
         with pytest.raises(StudioError) as err:
             LocalStudio(state_dir=tmp_path, port=port).start(timeout=5)
-    assert str(err.value) == (f"port {port} on 127.0.0.1 is busy; stop what runs there or set [studio] url "
-                              f"to another port")
+    assert str(err.value) == (
+        f"port {port} on 127.0.0.1 is busy; stop what runs there or set [studio] url to another port"
+    )
 
 
 def test_status_of_a_stopped_studio_says_stopped(project: Path, runner):
@@ -33,15 +34,18 @@ def test_status_of_a_stopped_studio_says_stopped(project: Path, runner):
     toml.write_text(toml.read_text().replace('url = "http://127.0.0.1:8080"', f'url = "http://127.0.0.1:{port}"'))
     result = runner.invoke(app, ["studio", "status"])
     assert result.exit_code == 3
-    assert result.output == (f"studio: stopped (nothing answers at http://127.0.0.1:{port}); "
-                             f"start it with `newsner studio start`\n")
+    assert result.output == (
+        f"studio: stopped (nothing answers at http://127.0.0.1:{port}); start it with `newsner studio start`\n"
+    )
 
 
 def test_login_shows_one_annotator_only(project: Path, runner):
     studio = LocalStudio(state_dir=project / ".newsner" / "studio")
     creds = studio.credentials()
-    creds["annotators"] = {"a@example.org": {"password": "pw-of-a", "id": 2, "token": "t" * 40},
-                           "b@example.org": {"password": "pw-of-b", "id": 3, "token": "u" * 40}}
+    creds["annotators"] = {
+        "a@example.org": {"password": "pw-of-a", "id": 2, "token": "t" * 40},
+        "b@example.org": {"password": "pw-of-b", "id": 3, "token": "u" * 40},
+    }
     studio.save_credentials(creds)
     register(project, ["a@example.org", "b@example.org"])
     result = runner.invoke(app, ["studio", "login", "a@example.org"])

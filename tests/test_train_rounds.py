@@ -66,8 +66,14 @@ def test_the_model_is_chosen_on_validation_never_on_test(repo: Path):
             for record in unit.annotations.values():
                 record["spans"] = [{**span, "label": "MISC"} for span in record["spans"]]
     seen: list[dict] = []
-    metrics = train_model(units, settings, repo / "m", sentences=sentences, on_progress=seen.append,
-                          options=TrainOptions(max_steps=60, max_epochs=0, patience=0)).metrics
+    metrics = train_model(
+        units,
+        settings,
+        repo / "m",
+        sentences=sentences,
+        on_progress=seen.append,
+        options=TrainOptions(max_steps=60, max_epochs=0, patience=0),
+    ).metrics
     assert metrics["validation"]["f1"] == round(max(p["f1"] for p in seen), 4)
     assert metrics["test"]["f1"] < metrics["validation"]["f1"]
 
@@ -77,13 +83,34 @@ def test_spacy_train_and_evaluate_use_the_saved_config_and_the_export_in_a_fresh
     exported = runner.invoke(app, ["export", "spacy", "-o", "exp"])
     assert exported.exit_code == 0 and "train 17 / validation 4 / test 13 sentences" in exported.output
     spacy_cli = [sys.executable, "-m", "spacy"]
-    trained = subprocess.run([*spacy_cli, "train", "models/ner/config.cfg", "--paths.train", "exp/train.spacy",
-                              "--paths.dev", "exp/validation.spacy", "--training.max_steps", "10", "-o", "again"],
-                             cwd=repo, capture_output=True, text=True, timeout=600)
+    trained = subprocess.run(
+        [
+            *spacy_cli,
+            "train",
+            "models/ner/config.cfg",
+            "--paths.train",
+            "exp/train.spacy",
+            "--paths.dev",
+            "exp/validation.spacy",
+            "--training.max_steps",
+            "10",
+            "-o",
+            "again",
+        ],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert trained.returncode == 0, trained.stdout[-2000:] + trained.stderr[-2000:]
     assert (repo / "again/model-best/meta.json").is_file()
-    evaluated = subprocess.run([*spacy_cli, "evaluate", "models/ner", "exp/test.spacy", "--output", "scores.json"],
-                               cwd=repo, capture_output=True, text=True, timeout=600)
+    evaluated = subprocess.run(
+        [*spacy_cli, "evaluate", "models/ner", "exp/test.spacy", "--output", "scores.json"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert evaluated.returncode == 0, evaluated.stderr[-2000:]
     scores = json.loads((repo / "scores.json").read_text())
     metrics = json.loads((repo / "models/ner/metrics.json").read_text())
@@ -104,8 +131,11 @@ def test_different_training_data_gives_a_different_model_version(repo: Path, run
 
 def test_a_label_without_examples_is_a_warning_or_with_strict_an_error(repo: Path, runner):
     toml = repo / "newsner.toml"
-    toml.write_text(toml.read_text().replace('entities = ["PER", "ORG", "LOC", "MISC"]',
-                                             'entities = ["PER", "ORG", "LOC", "MISC", "EVENT"]'))
+    toml.write_text(
+        toml.read_text().replace(
+            'entities = ["PER", "ORG", "LOC", "MISC"]', 'entities = ["PER", "ORG", "LOC", "MISC", "EVENT"]'
+        )
+    )
     warned = runner.invoke(app, ["train", "--max-steps", "5"])
     assert warned.exit_code == 0, warned.output
     assert "warning: no training example of EVENT: the model cannot learn it from this data" in warned.output
@@ -116,10 +146,13 @@ def test_a_label_without_examples_is_a_warning_or_with_strict_an_error(repo: Pat
 def test_the_architecture_is_a_setting_and_base_weights_need_their_own(repo: Path, runner):
     refused = runner.invoke(app, ["train", "--width", "128", "--max-steps", "5"])
     assert refused.exit_code == 1
-    assert ("Error: the base pipeline's weights fit only its own tok2vec (width 96); to train another architecture "
-            "(width 128), add --from-scratch") in refused.output
-    wider = runner.invoke(app, ["train", "--from-scratch", "--width", "128", "--depth", "2", "--hidden-width", "32",
-                                "--max-steps", "5"])
+    assert (
+        "Error: the base pipeline's weights fit only its own tok2vec (width 96); to train another architecture "
+        "(width 128), add --from-scratch"
+    ) in refused.output
+    wider = runner.invoke(
+        app, ["train", "--from-scratch", "--width", "128", "--depth", "2", "--hidden-width", "32", "--max-steps", "5"]
+    )
     assert wider.exit_code == 0, wider.output
     config = (repo / "models/ner/config.cfg").read_text()
     assert "width = 128" in config and "depth = 2" in config and "hidden_width = 32" in config

@@ -16,9 +16,11 @@ from typing import Any
 
 from newsner.annotations import Unit
 
-RULE = ("a reviewer's decision (made in the review project) wins; then an annotation flagged ground truth; "
-        "otherwise a span is kept when more than half of the sentence's annotators marked exactly it "
-        "(same start, end and label)")
+RULE = (
+    "a reviewer's decision (made in the review project) wins; then an annotation flagged ground truth; "
+    "otherwise a span is kept when more than half of the sentence's annotators marked exactly it "
+    "(same start, end and label)"
+)
 HOWS = ("review", "ground_truth", "majority", "single")
 
 

@@ -27,8 +27,10 @@ Span = tuple[int, int, str]
 BOOTSTRAP_SAMPLES = 200
 BOOTSTRAP_CHUNK = 20
 MAX_DISAGREEMENTS = 500
-NOTE = ("Token-level kappa is inflated by the many `O` tokens (Brandsen et al. 2020); "
-        "pairwise span F1 is the headline figure.")
+NOTE = (
+    "Token-level kappa is inflated by the many `O` tokens (Brandsen et al. 2020); "
+    "pairwise span F1 is the headline figure."
+)
 
 
 def match_counts(a: frozenset[Span], b: frozenset[Span], mode: str) -> dict[str, list[int]]:
@@ -44,8 +46,12 @@ def match_counts(a: frozenset[Span], b: frozenset[Span], mode: str) -> dict[str,
         return counts
     ordered_a, ordered_b = sorted(a), sorted(b)
     pairs = sorted(
-        ((min(ea, eb) - max(sa, sb), x, y) for x, (sa, ea, la) in enumerate(ordered_a)
-         for y, (sb, eb, lb) in enumerate(ordered_b) if la == lb and sa < eb and sb < ea),
+        (
+            (min(ea, eb) - max(sa, sb), x, y)
+            for x, (sa, ea, la) in enumerate(ordered_a)
+            for y, (sb, eb, lb) in enumerate(ordered_b)
+            if la == lb and sa < eb and sb < ea
+        ),
         key=lambda p: (-p[0], p[1], p[2]),
     )
     used_a, used_b = set(), set()
@@ -109,31 +115,43 @@ def span_agreement(units: list[Unit], labels: list[str], mode: str, seed: int = 
     if units and pairs:
         flat = data.reshape(len(units), -1)
         uniform = np.full(len(units), 1 / len(units))
-        boot = np.concatenate([  # resample weights drawn in chunks: memory stays O(units), not O(samples x units)
-            rng.multinomial(len(units), uniform, size=BOOTSTRAP_CHUNK) @ flat
-            for _ in range(BOOTSTRAP_SAMPLES // BOOTSTRAP_CHUNK)
-        ]).reshape(BOOTSTRAP_SAMPLES, *data.shape[1:])
+        boot = np.concatenate(
+            [  # resample weights drawn in chunks: memory stays O(units), not O(samples x units)
+                rng.multinomial(len(units), uniform, size=BOOTSTRAP_CHUNK) @ flat
+                for _ in range(BOOTSTRAP_SAMPLES // BOOTSTRAP_CHUNK)
+            ]
+        ).reshape(BOOTSTRAP_SAMPLES, *data.shape[1:])
         with warnings.catch_warnings():  # labels nobody used give all-NaN columns: reported as null
             warnings.simplefilter("ignore", RuntimeWarning)
             means = np.nanmean(f1s(boot), axis=1)  # mean over pairs
             ci = np.nanpercentile(means, [2.5, 97.5], axis=0).T
     per_label = {}
     for label, i in label_index.items():
-        per_label[label] = {"f1": _mean([_round(v) for v in scores[:, i]]) if pairs else None,
-                            "ci95": [_round(ci[i][0]), _round(ci[i][1])],
-                            "support": int(sums[:, i, 1].sum() + sums[:, i, 2].sum())}
+        per_label[label] = {
+            "f1": _mean([_round(v) for v in scores[:, i]]) if pairs else None,
+            "ci95": [_round(ci[i][0]), _round(ci[i][1])],
+            "support": int(sums[:, i, 1].sum() + sums[:, i, 2].sum()),
+        }
     return {
         "mean": _mean([_round(v) for v in scores[:, -1]]) if pairs else None,
         "ci95": [_round(ci[-1][0]), _round(ci[-1][1])],
         "per_label": per_label,
-        "pairs": [{"annotators": list(pair), "f1": _round(scores[p, -1]), "units": pair_units[pair],
-                   "matched": int(sums[p, -1, 0]), "spans": [int(sums[p, -1, 1]), int(sums[p, -1, 2])]}
-                  for p, pair in enumerate(pairs)],
+        "pairs": [
+            {
+                "annotators": list(pair),
+                "f1": _round(scores[p, -1]),
+                "units": pair_units[pair],
+                "matched": int(sums[p, -1, 0]),
+                "spans": [int(sums[p, -1, 1]), int(sums[p, -1, 2])],
+            }
+            for p, pair in enumerate(pairs)
+        ],
     }
 
 
-def _nominal(units: list[Unit], sequences: dict[str, dict[int, list[Any]]], annotators: list[str],
-             lengths: list[int]) -> dict[str, Any]:
+def _nominal(
+    units: list[Unit], sequences: dict[str, dict[int, list[Any]]], annotators: list[str], lengths: list[int]
+) -> dict[str, Any]:
     """Cohen (pairs), Fleiss (equal raters), Krippendorff α for aligned nominal sequences.
 
     `sequences[annotator][unit index]` is that annotator's list of values for the unit's items.
@@ -168,8 +186,10 @@ def _nominal_matrix(units: list[Unit], matrix: np.ndarray, annotators: list[str]
         out["fleiss_kappa_skipped"] = None if n_values > 1 else "only one category was used"
     else:
         out["fleiss_kappa"] = None
-        out["fleiss_kappa_skipped"] = (f"units have different numbers of annotators ({sorted(raters)}); "
-                                       "Fleiss' kappa needs the same number for every unit")
+        out["fleiss_kappa_skipped"] = (
+            f"units have different numbers of annotators ({sorted(raters)}); "
+            "Fleiss' kappa needs the same number for every unit"
+        )
     out["krippendorff_alpha"] = _round(krippendorff_alpha_nominal(patterns, weights))
     return out
 
@@ -261,8 +281,10 @@ def category_agreement(units: list[Unit], annotators: list[str]) -> dict[str, An
         for annotator, record in unit.annotations.items():
             if record.get("category") is not None:
                 sequences[annotator][index] = [record["category"]]
-    agree = [len({r.get("category") for r in u.annotations.values() if r.get("category") is not None}) == 1
-             for u in with_category]
+    agree = [
+        len({r.get("category") for r in u.annotations.values() if r.get("category") is not None}) == 1
+        for u in with_category
+    ]
     out = _nominal(with_category, sequences, annotators, [1] * len(with_category))
     out["percent_agreement"] = _round(sum(agree) / len(agree)) if agree else None
     out["units"] = len(with_category)
@@ -291,12 +313,18 @@ def disagreements(units: list[Unit], limit: int = MAX_DISAGREEMENTS) -> tuple[in
     rows = []
     for value, _, index in heapq.nsmallest(limit, disagreeing):
         unit = units[index]
-        rows.append({
-            "sentence_id": unit.sentence_id, "article_id": unit.article_id, "text": unit.text,
-            "lowest_f1": round(value, 4),
-            "spans": {a: [[s["start"], s["end"], s["label"], unit.text[s["start"]:s["end"]]] for s in r["spans"]]
-                      for a, r in unit.annotations.items()},
-        })
+        rows.append(
+            {
+                "sentence_id": unit.sentence_id,
+                "article_id": unit.article_id,
+                "text": unit.text,
+                "lowest_f1": round(value, 4),
+                "spans": {
+                    a: [[s["start"], s["end"], s["label"], unit.text[s["start"] : s["end"]]] for s in r["spans"]]
+                    for a, r in unit.annotations.items()
+                },
+            }
+        )
     return len(disagreeing), rows
 
 
@@ -321,8 +349,10 @@ def label_confusion(units: list[Unit], labels: list[str]) -> dict[str, dict[str,
 def prelabel_quality(units: list[Unit], tasks: list[dict[str, Any]], labels: list[str]) -> dict[str, Any]:
     """The model's spans against the adjudicated spans: P/R/F1 per label (exact match)."""
     predicted = {
-        t["data"]["sentence_id"]: {(r["value"]["start"], r["value"]["end"], r["value"]["labels"][0])
-                                   for r in (t["predictions"][0]["result"] if t["predictions"] else [])}
+        t["data"]["sentence_id"]: {
+            (r["value"]["start"], r["value"]["end"], r["value"]["labels"][0])
+            for r in (t["predictions"][0]["result"] if t["predictions"] else [])
+        }
         for t in tasks
     }
     model_version = next((t["predictions"][0]["model_version"] for t in tasks if t["predictions"]), None)
@@ -337,14 +367,23 @@ def prelabel_quality(units: list[Unit], tasks: list[dict[str, Any]], labels: lis
             counts.setdefault(label, [0, 0, 0])
             counts[label] = [x + y for x, y in zip(counts[label], row, strict=True)]
 
-    return {"model_version": model_version, "sentences": compared,
-            "per_label": {label: _prf(counts[label]) for label in labels}, "micro": _prf(_total(counts))}
+    return {
+        "model_version": model_version,
+        "sentences": compared,
+        "per_label": {label: _prf(counts[label]) for label in labels},
+        "micro": _prf(_total(counts)),
+    }
 
 
 def _prf(row: list[int]) -> dict[str, Any]:
     tp, a, b = row
-    return {"precision": _round(tp / a if a else None), "recall": _round(tp / b if b else None),
-            "f1": _round(f1(tp, a, b)), "predicted": a, "gold": b}
+    return {
+        "precision": _round(tp / a if a else None),
+        "recall": _round(tp / b if b else None),
+        "f1": _round(f1(tp, a, b)),
+        "predicted": a,
+        "gold": b,
+    }
 
 
 def adjudication_summary(units: list[Unit], labels: list[str]) -> dict[str, Any]:
@@ -375,15 +414,19 @@ def adjudication_summary(units: list[Unit], labels: list[str]) -> dict[str, Any]
         "stale_reviews": stale,
         "orphan_adjudications": list(getattr(units, "orphan_adjudications", [])),
         "annotators_vs_gold": {
-            annotator: {"sentences": sentences[annotator], "micro": _prf(_total(counts)),
-                        "per_label": {label: _prf(counts[label]) for label in labels}}
+            annotator: {
+                "sentences": sentences[annotator],
+                "micro": _prf(_total(counts)),
+                "per_label": {label: _prf(counts[label]) for label in labels},
+            }
             for annotator, counts in sorted(scored.items())
         },
     }
 
 
-def agreement_report(units: list[Unit], settings: Settings,
-                     tasks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def agreement_report(
+    units: list[Unit], settings: Settings, tasks: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """Everything `agree` reports, as the `agreement.json` mapping."""
     all_units, units = units, [u for u in units if len(u.annotations) >= 2]
     annotators = sorted({a for u in all_units for a in u.annotations})
@@ -401,8 +444,9 @@ def agreement_report(units: list[Unit], settings: Settings,
     if settings.categories:
         report["categories"] = category_agreement(units, annotators)
     report["n_disagreements"], report["disagreements"] = disagreements(units)
-    report["guideline_checks"] = check_records((u.sentence_id, name, u.text, a["spans"])
-                                               for u in all_units for name, a in u.annotations.items())
+    report["guideline_checks"] = check_records(
+        (u.sentence_id, name, u.text, a["spans"]) for u in all_units for name, a in u.annotations.items()
+    )
     report["adjudication"] = adjudication_summary(all_units, labels)
     if tasks is not None:
         report["prelabel_quality"] = prelabel_quality(all_units, tasks, labels)

@@ -12,29 +12,49 @@ def _fmt(value: Any) -> str:
     return "–" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
+def _ci(measure: dict[str, Any]) -> str:
+    return f"{_fmt(measure['ci95'][0])}–{_fmt(measure['ci95'][1])}"
+
+
 def adjudication_markdown(summary: dict[str, Any], labels: list[str]) -> list[str]:
     """How the gold was decided, and each annotator's exact-span P/R/F1 against it (lines of Markdown)."""
     counts = summary["sentences"]
-    lines = ["", f"Gold: **{counts['review']}** sentences decided by a reviewer, {counts['ground_truth']} by a "
-             f"ground-truth annotation, {counts['majority']} by majority, {counts['single']} with one annotator. "
-             "Reviewers are not annotators: no figure above counts them."]
+    lines = [
+        "",
+        f"Gold: **{counts['review']}** sentences decided by a reviewer, {counts['ground_truth']} by a "
+        f"ground-truth annotation, {counts['majority']} by majority, {counts['single']} with one annotator. "
+        "Reviewers are not annotators: no figure above counts them.",
+    ]
     if summary["stale_reviews"]:
-        lines += ["", f"**{len(summary['stale_reviews'])}** review decisions were made before an annotator changed "
-                  f"their version (run `newsner review` to show the reviewer the new versions): "
-                  + ", ".join(f"`{s}`" for s in summary["stale_reviews"][:20])]
+        lines += [
+            "",
+            f"**{len(summary['stale_reviews'])}** review decisions were made before an annotator changed "
+            f"their version (run `newsner review` to show the reviewer the new versions): "
+            + ", ".join(f"`{s}`" for s in summary["stale_reviews"][:20]),
+        ]
     if summary["orphan_adjudications"]:
-        lines += ["", f"{len(summary['orphan_adjudications'])} adjudications concern sentences nobody annotated "
-                  "(not used): " + ", ".join(f"`{s}`" for s in summary["orphan_adjudications"][:20])]
+        lines += [
+            "",
+            f"{len(summary['orphan_adjudications'])} adjudications concern sentences nobody annotated "
+            "(not used): " + ", ".join(f"`{s}`" for s in summary["orphan_adjudications"][:20]),
+        ]
     if summary["annotators_vs_gold"]:
-        lines += ["", "Each annotator against the adjudicated gold (exact spans; sentences whose gold is not "
-                  "their own single annotation):", "",
-                  "| annotator | sentences | precision | recall | F1 | " + " | ".join(f"{label} F1" for label in labels)
-                  + " |", "|---|---|---|---|---|" + "---|" * len(labels)]
+        lines += [
+            "",
+            "Each annotator against the adjudicated gold (exact spans; sentences whose gold is not "
+            "their own single annotation):",
+            "",
+            "| annotator | sentences | precision | recall | F1 | "
+            + " | ".join(f"{label} F1" for label in labels)
+            + " |",
+            "|---|---|---|---|---|" + "---|" * len(labels),
+        ]
         for name, row in summary["annotators_vs_gold"].items():
             micro = row["micro"]
-            lines.append(f"| {name} | {row['sentences']} | {_fmt(micro['precision'])} | {_fmt(micro['recall'])} | "
-                         f"{_fmt(micro['f1'])} | " + " | ".join(_fmt(row["per_label"][label]["f1"]) for label in labels)
-                         + " |")
+            lines.append(
+                f"| {name} | {row['sentences']} | {_fmt(micro['precision'])} | {_fmt(micro['recall'])} | "
+                f"{_fmt(micro['f1'])} | " + " | ".join(_fmt(row["per_label"][label]["f1"]) for label in labels) + " |"
+            )
     return lines
 
 
@@ -48,8 +68,8 @@ def agreement_markdown(report: dict[str, Any]) -> str:
         "",
         "| measure | value | 95% CI |",
         "|---|---|---|",
-        f"| span F1, exact (mean over pairs) | {_fmt(exact['mean'])} | {_fmt(exact['ci95'][0])}–{_fmt(exact['ci95'][1])} |",
-        f"| span F1, overlap (mean over pairs) | {_fmt(overlap['mean'])} | {_fmt(overlap['ci95'][0])}–{_fmt(overlap['ci95'][1])} |",
+        f"| span F1, exact (mean over pairs) | {_fmt(exact['mean'])} | {_ci(exact)} |",
+        f"| span F1, overlap (mean over pairs) | {_fmt(overlap['mean'])} | {_ci(overlap)} |",
         f"| token Cohen's κ (mean over pairs) | {_fmt(token['cohen_kappa']['mean'])} | |",
         f"| token Fleiss' κ | {_fmt(token['fleiss_kappa'])} | |",
         f"| token Krippendorff's α (nominal) | {_fmt(token['krippendorff_alpha'])} | |",
@@ -59,33 +79,54 @@ def agreement_markdown(report: dict[str, Any]) -> str:
         lines += [f"Fleiss' κ not computed: {token['fleiss_kappa_skipped']}.", ""]
     lines += ["| label | exact F1 | 95% CI | overlap F1 | spans |", "|---|---|---|---|---|"]
     for label, row in exact["per_label"].items():
-        lines.append(f"| {label} | {_fmt(row['f1'])} | {_fmt(row['ci95'][0])}–{_fmt(row['ci95'][1])} | "
-                     f"{_fmt(overlap['per_label'][label]['f1'])} | {row['support']} |")
+        lines.append(
+            f"| {label} | {_fmt(row['f1'])} | {_fmt(row['ci95'][0])}–{_fmt(row['ci95'][1])} | "
+            f"{_fmt(overlap['per_label'][label]['f1'])} | {row['support']} |"
+        )
     lines += ["", "| annotator pair | exact F1 | shared sentences |", "|---|---|---|"]
-    lines += [f"| {p['annotators'][0]} × {p['annotators'][1]} | {_fmt(p['f1'])} | {p['units']} |" for p in exact["pairs"]]
+    lines += [
+        f"| {p['annotators'][0]} × {p['annotators'][1]} | {_fmt(p['f1'])} | {p['units']} |" for p in exact["pairs"]
+    ]
     if "categories" in report:
         cat = report["categories"]
-        lines += ["", f"Sentence categories: percent agreement {_fmt(cat['percent_agreement'])}, Cohen's κ "
-                  f"{_fmt(cat['cohen_kappa']['mean'])}, Fleiss' κ {_fmt(cat['fleiss_kappa'])}, Krippendorff's α "
-                  f"{_fmt(cat['krippendorff_alpha'])}."]
+        lines += [
+            "",
+            f"Sentence categories: percent agreement {_fmt(cat['percent_agreement'])}, Cohen's κ "
+            f"{_fmt(cat['cohen_kappa']['mean'])}, Fleiss' κ {_fmt(cat['fleiss_kappa'])}, Krippendorff's α "
+            f"{_fmt(cat['krippendorff_alpha'])}.",
+        ]
     if "prelabel_quality" in report:
         quality = report["prelabel_quality"]
-        lines += ["", f"Pre-label quality of `{quality['model_version']}` against the adjudicated spans "
-                  f"({quality['sentences']} sentences):", "", "| label | precision | recall | F1 |", "|---|---|---|---|"]
+        lines += [
+            "",
+            f"Pre-label quality of `{quality['model_version']}` against the adjudicated spans "
+            f"({quality['sentences']} sentences):",
+            "",
+            "| label | precision | recall | F1 |",
+            "|---|---|---|---|",
+        ]
         for label, row in [*quality["per_label"].items(), ("all (micro)", quality["micro"])]:
             lines.append(f"| {label} | {_fmt(row['precision'])} | {_fmt(row['recall'])} | {_fmt(row['f1'])} |")
     if "adjudication" in report:
         lines += adjudication_markdown(report["adjudication"], list(report["span_f1"]["exact"]["per_label"]))
     checks = report.get("guideline_checks")
     if checks is not None:
-        lines += ["", f"Spans that break a mechanical guideline rule: **{checks['n_spans']}** (listed in "
-                  f"`agreement.json` → `guideline_checks`; not rewritten, the adjudicator decides)."]
+        lines += [
+            "",
+            f"Spans that break a mechanical guideline rule: **{checks['n_spans']}** (listed in "
+            f"`agreement.json` → `guideline_checks`; not rewritten, the adjudicator decides).",
+        ]
         if checks["per_annotator"]:
             codes = list(checks["checks"])
-            lines += ["", "| annotator | " + " | ".join(checks["checks"][c] for c in codes) + " |",
-                      "|---|" + "---|" * len(codes)]
-            lines += [f"| {name} | " + " | ".join(str(found.get(c, 0)) for c in codes) + " |"
-                      for name, found in checks["per_annotator"].items()]
+            lines += [
+                "",
+                "| annotator | " + " | ".join(checks["checks"][c] for c in codes) + " |",
+                "|---|" + "---|" * len(codes),
+            ]
+            lines += [
+                f"| {name} | " + " | ".join(str(found.get(c, 0)) for c in codes) + " |"
+                for name, found in checks["per_annotator"].items()
+            ]
     lines += ["", f"{report['n_disagreements']} sentences with disagreements. {token['note']}", ""]
     return "\n".join(lines)
 
@@ -127,7 +168,9 @@ def write_plots(report: dict[str, Any], out_dir: Path) -> list[Path]:
     for i in range(len(annotators)):
         for j in range(len(annotators)):
             if not np.isnan(grid[i, j]):
-                ax.text(j, i, f"{grid[i, j]:.2f}", ha="center", va="center", color="white" if grid[i, j] < 0.6 else "black")
+                ax.text(
+                    j, i, f"{grid[i, j]:.2f}", ha="center", va="center", color="white" if grid[i, j] < 0.6 else "black"
+                )
     fig.colorbar(image, ax=ax, label="exact span F1")
     ax.set_title("Agreement between annotator pairs")
     paths.append(_save(fig, out_dir / "annotator_pairs.png"))

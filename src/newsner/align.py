@@ -24,18 +24,51 @@ _TITLES = re.compile(
     r"(?:President|Prime\s+Minister|Premier|Chancellor|Minister|Secretary(?:\s+of\s+State)?|Senator|Sen\.|"
     r"Rep\.|Representative|Governor|Gov\.|Mayor|Ambassador|General|Gen\.|Colonel|Col\.|Lieutenant|Lt\.|"
     r"Captain|Capt\.|Judge|Justice|King|Queen|Prince|Princess|Pope|Sheikh|Chairman|Chairwoman|Spokesman|"
-    r"Spokeswoman|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|Prof\.?|Sir|Dame)\s+(?=[A-Z])")
+    r"Spokeswoman|Mr\.?|Mrs\.?|Ms\.?|Dr\.?|Prof\.?|Sir|Dame)\s+(?=[A-Z])"
+)
 _POSSESSIVE = re.compile(r"['’]s?$")
 _PREFIX = re.compile(r"[a-z]{2,5}-(?=[A-Z])")  # ex-Soviet, pro-Russian, anti-American
 _EDGE = "\"'“”‘’«»()[]{},;:!?"
 
 # everyday English names of countries that ISO's names do not give
-COUNTRY_ALIASES = frozenset({
-    "Russia", "Syria", "Iran", "South Korea", "North Korea", "Vietnam", "Laos", "Bolivia", "Venezuela",
-    "Tanzania", "Moldova", "Taiwan", "Czech Republic", "Ivory Coast", "Britain", "Great Britain", "UK", "U.K.",
-    "US", "U.S.", "USA", "U.S.A.", "America", "United States", "Holland", "Burma", "Macedonia", "Palestine",
-    "Vatican", "Brunei", "Micronesia", "Congo", "DR Congo", "Kosovo",
-})
+COUNTRY_ALIASES = frozenset(
+    {
+        "Russia",
+        "Syria",
+        "Iran",
+        "South Korea",
+        "North Korea",
+        "Vietnam",
+        "Laos",
+        "Bolivia",
+        "Venezuela",
+        "Tanzania",
+        "Moldova",
+        "Taiwan",
+        "Czech Republic",
+        "Ivory Coast",
+        "Britain",
+        "Great Britain",
+        "UK",
+        "U.K.",
+        "US",
+        "U.S.",
+        "USA",
+        "U.S.A.",
+        "America",
+        "United States",
+        "Holland",
+        "Burma",
+        "Macedonia",
+        "Palestine",
+        "Vatican",
+        "Brunei",
+        "Micronesia",
+        "Congo",
+        "DR Congo",
+        "Kosovo",
+    }
+)
 
 
 @functools.cache
@@ -84,8 +117,9 @@ def _edges(text: str, start: int, end: int, label: str) -> Span:
     """Guideline 7: no surrounding punctuation, quotes or spaces (a bracket pair inside stays)."""
     while start < end and (text[start].isspace() or text[start] in _EDGE and text[start] != "("):
         start += 1
-    while end > start and (text[end - 1].isspace() or text[end - 1] in _EDGE and not (
-            text[end - 1] == ")" and "(" in text[start:end])):
+    while end > start and (
+        text[end - 1].isspace() or text[end - 1] in _EDGE and not (text[end - 1] == ")" and "(" in text[start:end])
+    ):
         end -= 1
     return start, end, label
 

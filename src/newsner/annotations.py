@@ -56,15 +56,21 @@ def read_annotations(path: str | Path, settings: Settings) -> list[dict[str, Any
         found = record_problems("annotation", record, labels)
         key = (record.get("sentence_id"), record.get("annotator"))
         if key in first_line:
-            found.append(f"[$] a second annotation by {key[1]} (first on line {first_line[key]}); one record per "
-                         f"sentence and annotator: keep the right one (two rounds concatenated?)")
+            found.append(
+                f"[$] a second annotation by {key[1]} (first on line {first_line[key]}); one record per "
+                f"sentence and annotator: keep the right one (two rounds concatenated?)"
+            )
         else:
             first_line[key] = number
         if "held" in record:
-            found.append(f"[$.held] held for review ({record['held'].get('reason')}); it belongs in held.jsonl until "
-                         f"settled in Label Studio (or remove `held` to accept it)")
+            found.append(
+                f"[$.held] held for review ({record['held'].get('reason')}); it belongs in held.jsonl until "
+                f"settled in Label Studio (or remove `held` to accept it)"
+            )
         if record.get("category") is not None and record.get("category") not in settings.categories:
-            found.append(f"[$.category] {record['category']!r} is not one of the configured categories {settings.categories}")
+            found.append(
+                f"[$.category] {record['category']!r} is not one of the configured categories {settings.categories}"
+            )
         problems.extend(f"{path}:{number}: sentence {record.get('sentence_id')}: {p}" for p in found)
         records.append(record)
     if problems:
@@ -73,12 +79,17 @@ def read_annotations(path: str | Path, settings: Settings) -> list[dict[str, Any
 
 
 def read_adjudications(path: str | Path, settings: Settings) -> list[dict[str, Any]]:
-    """Read and validate `adjudications.jsonl` (one decision per sentence); raise `ValidationError` listing bad lines."""
+    """Read and validate `adjudications.jsonl` (one decision per sentence).
+
+    Raises `ValidationError` listing the bad lines.
+    """
     from newsner.validate import validate_file
 
     _, problems = validate_file(path, schema="adjudication", settings=settings)
     if problems:
-        raise ValidationError(f"{path}: {len(problems)} invalid adjudication(s):\n" + "\n".join(problems[:50]), problems)
+        raise ValidationError(
+            f"{path}: {len(problems)} invalid adjudication(s):\n" + "\n".join(problems[:50]), problems
+        )
     return [record for _, record in read_jsonl(path)]
 
 
@@ -95,8 +106,10 @@ def attach_adjudications(units: list[Unit], adjudications: list[dict[str, Any]])
             orphans.append(record["sentence_id"])
             continue
         if record["text"] != unit.text:
-            raise ValidationError(f"sentence {unit.sentence_id}: the adjudication was made on another text than the "
-                                  f"annotations; review the sentence again (`newsner review`) and pull")
+            raise ValidationError(
+                f"sentence {unit.sentence_id}: the adjudication was made on another text than the "
+                f"annotations; review the sentence again (`newsner review`) and pull"
+            )
         unit.adjudication = record
     return orphans
 
@@ -121,7 +134,8 @@ def group_units(records: list[dict[str, Any]]) -> list[Unit]:
             f"sentence {sid} has {count} annotators ({len(crowded)} sentences have more than "
             f"{MAX_ANNOTATORS_PER_SENTENCE}); newsner compares every pair of annotators, which grows with the square "
             f"of their number: at most {MAX_ANNOTATORS_PER_SENTENCE} per sentence. Check the file (are annotator "
-            f"names unique per person?) or split it into rounds")
+            f"names unique per person?) or split it into rounds"
+        )
     units = []
     for sentence_id in sorted(by_sentence):
         annotations = dict(sorted(by_sentence[sentence_id].items()))

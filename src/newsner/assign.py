@@ -38,8 +38,14 @@ def _tiebreak(seed: str, sentence_id: str, annotator: str) -> str:
     return hashlib.sha256(f"{seed}|{sentence_id}|{annotator}".encode()).hexdigest()
 
 
-def assign(sentence_ids: Iterable[str], pool: list[str], per_sentence: int,
-           existing: dict[str, list[str]] | None = None, *, seed: str = "newsner") -> tuple[dict[str, list[str]], AssignReport]:
+def assign(
+    sentence_ids: Iterable[str],
+    pool: list[str],
+    per_sentence: int,
+    existing: dict[str, list[str]] | None = None,
+    *,
+    seed: str = "newsner",
+) -> tuple[dict[str, list[str]], AssignReport]:
     """Extend `existing` so that every sentence has `per_sentence` annotators from `pool` (fewer if the pool is small).
 
     Returns the whole assignment (existing sentences first, in their order, then new ones in input
@@ -67,8 +73,9 @@ def assign(sentence_ids: Iterable[str], pool: list[str], per_sentence: int,
     return result, report
 
 
-def rebalance(assignments: dict[str, list[str]], pool: list[str], started: set[tuple[str, str]], *,
-              seed: str = "newsner") -> list[tuple[str, str, str]]:
+def rebalance(
+    assignments: dict[str, list[str]], pool: list[str], started: set[tuple[str, str]], *, seed: str = "newsner"
+) -> list[tuple[str, str, str]]:
     """Move unstarted (sentence, annotator) pairs from the most to the least loaded annotator until loads
     differ by at most one (or nothing more may move). Changes `assignments` in place.
 
@@ -89,8 +96,11 @@ def rebalance(assignments: dict[str, list[str]], pool: list[str], started: set[t
         donors = sorted((p for p in pool if load[p] - load[low] > 1), key=lambda p: (-load[p], p))
         move = None
         for donor in donors:
-            movable = [sid for sid, names in assignments.items()
-                       if donor in names and low not in names and (sid, donor) not in started]
+            movable = [
+                sid
+                for sid, names in assignments.items()
+                if donor in names and low not in names and (sid, donor) not in started
+            ]
             if movable:
                 sid = max(movable, key=lambda s: _tiebreak(seed, s, low))
                 move = (sid, donor, low)
@@ -124,8 +134,10 @@ def read_assignments(root: Path) -> dict[str, list[str]]:
 def write_assignments(root: Path, assignments: dict[str, list[str]]) -> None:
     from newsner.io import write_jsonl
 
-    write_jsonl(root / ASSIGNMENTS_FILE, ({"sentence_id": sid, "annotators": names}
-                                          for sid, names in assignments.items() if names))
+    write_jsonl(
+        root / ASSIGNMENTS_FILE,
+        ({"sentence_id": sid, "annotators": names} for sid, names in assignments.items() if names),
+    )
 
 
 def by_annotator(assignments: dict[str, list[str]]) -> dict[str, list[str]]:

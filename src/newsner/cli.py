@@ -10,7 +10,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -33,25 +33,32 @@ app = typer.Typer(
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class Scores(str, Enum):
+class Scores(StrEnum):
     greedy = "greedy"
     none = "none"
 
 
-class ReviewSelect(str, Enum):
+class ReviewSelect(StrEnum):
     disagreements = "disagreements"
     all = "all"
 
 
-class ExportKind(str, Enum):
+class ExportKind(StrEnum):
     spacy = "spacy"
     conll = "conll"
 
+
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="Settings file (default: ./newsner.toml).")]
-SchedulerOption = Annotated[str | None, typer.Option(
-    "--scheduler", help="Dask scheduler address (tcp://host:8786); default: DASK_SCHEDULER_ADDRESS.")]
-AdjudicationsOption = Annotated[Path | None, typer.Option(
-    "--adjudications", help="Reviewers' decisions (default: adjudications.jsonl beside the annotations, if any).")]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786); default: DASK_SCHEDULER_ADDRESS."),
+]
+AdjudicationsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--adjudications", help="Reviewers' decisions (default: adjudications.jsonl beside the annotations, if any)."
+    ),
+]
 WorkersOption = Annotated[int | None, typer.Option("--workers", min=1, help="Start a local Dask cluster of N workers.")]
 
 
@@ -86,8 +93,10 @@ def guarded(func: F) -> F:
         except Exception as err:  # a bug: one line, not a traceback (NEWSNER_DEBUG=1 shows it)
             if os.environ.get("NEWSNER_DEBUG"):
                 raise
-            fail(f"unexpected {type(err).__name__}: {err} (a bug in newsner: please report it with the command "
-                 f"you ran; NEWSNER_DEBUG=1 shows the traceback)")
+            fail(
+                f"unexpected {type(err).__name__}: {err} (a bug in newsner: please report it with the command "
+                f"you ran; NEWSNER_DEBUG=1 shows the traceback)"
+            )
 
     return wrapper  # type: ignore[return-value]
 
@@ -100,7 +109,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
 ) -> None:
     """Turn raw news articles into a human-annotated named-entity dataset."""
 
@@ -109,7 +120,9 @@ def _main(
 @guarded
 def ingest(
     raw_paths: Annotated[list[Path], typer.Argument(help="Raw article files or folders (.txt, .md, .jsonl).")],
-    output: Annotated[str, typer.Option("-o", "--output", help="Articles JSONL ('-' for stdout).")] = "corpus/articles.jsonl",
+    output: Annotated[
+        str, typer.Option("-o", "--output", help="Articles JSONL ('-' for stdout).")
+    ] = "corpus/articles.jsonl",
 ) -> None:
     """Clean raw articles and write article records with content-hash ids.
 
@@ -129,8 +142,12 @@ def ingest(
 @app.command()
 @guarded
 def split(
-    articles: Annotated[Path, typer.Argument(help="Articles JSONL from `newsner ingest`.")] = Path("corpus/articles.jsonl"),
-    output: Annotated[str, typer.Option("-o", "--output", help="Sentences JSONL ('-' for stdout).")] = "corpus/sentences.jsonl",
+    articles: Annotated[Path, typer.Argument(help="Articles JSONL from `newsner ingest`.")] = Path(
+        "corpus/articles.jsonl"
+    ),
+    output: Annotated[
+        str, typer.Option("-o", "--output", help="Sentences JSONL ('-' for stdout).")
+    ] = "corpus/sentences.jsonl",
     scheduler: SchedulerOption = None,
     workers: WorkersOption = None,
 ) -> None:
@@ -144,12 +161,20 @@ def split(
 @app.command()
 @guarded
 def prelabel(
-    sentences: Annotated[Path, typer.Argument(help="Sentences JSONL from `newsner split`.")] = Path("corpus/sentences.jsonl"),
-    output: Annotated[str, typer.Option("-o", "--output", help="Tasks JSONL ('-' for stdout).")] = "annotation/tasks.jsonl",
-    model: Annotated[str | None, typer.Option("--model", help="spaCy pipeline name or path (default: [prelabel] model).")] = None,
+    sentences: Annotated[Path, typer.Argument(help="Sentences JSONL from `newsner split`.")] = Path(
+        "corpus/sentences.jsonl"
+    ),
+    output: Annotated[
+        str, typer.Option("-o", "--output", help="Tasks JSONL ('-' for stdout).")
+    ] = "annotation/tasks.jsonl",
+    model: Annotated[
+        str | None, typer.Option("--model", help="spaCy pipeline name or path (default: [prelabel] model).")
+    ] = None,
     n_process: Annotated[int | None, typer.Option("--n-process", min=1, help="Worker processes.")] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", min=1, help="Sentences per batch.")] = None,
-    scores: Annotated[Scores | None, typer.Option("--scores", help="greedy: the model's probability per span; none: no scores.")] = None,
+    scores: Annotated[
+        Scores | None, typer.Option("--scores", help="greedy: the model's probability per span; none: no scores.")
+    ] = None,
     scheduler: SchedulerOption = None,
     workers: WorkersOption = None,
     config: ConfigOption = None,
@@ -157,17 +182,30 @@ def prelabel(
     """Pre-label sentences with spaCy NER and write Label Studio tasks (on one machine or a Dask cluster)."""
     from newsner.steps import prelabel_step
 
-    report = prelabel_step(sentences, output, load_settings(config), model=model, n_process=n_process,
-                           batch_size=batch_size, scores=scores.value if scores else None, scheduler=scheduler,
-                           workers=workers, show_progress=True)
+    report = prelabel_step(
+        sentences,
+        output,
+        load_settings(config),
+        model=model,
+        n_process=n_process,
+        batch_size=batch_size,
+        scores=scores.value if scores else None,
+        scheduler=scheduler,
+        workers=workers,
+        show_progress=True,
+    )
     say(f"prelabel: {report.summary()} -> {output}")
 
 
 @app.command()
 @guarded
 def validate(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Record files (default: every one in corpus/ and annotation/).")] = None,
-    schema: Annotated[str | None, typer.Option("--schema", help="Schema to use instead of guessing from the file name.")] = None,
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Record files (default: every one in corpus/ and annotation/).")
+    ] = None,
+    schema: Annotated[
+        str | None, typer.Option("--schema", help="Schema to use instead of guessing from the file name.")
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Check record files against their JSON Schemas and cross-field rules."""
@@ -188,9 +226,13 @@ def validate(
 @app.command()
 @guarded
 def agree(
-    annotations: Annotated[Path, typer.Argument(help="annotations.jsonl (from `pull`, by hand or another tool).")] = Path("annotation/annotations.jsonl"),
+    annotations: Annotated[
+        Path, typer.Argument(help="annotations.jsonl (from `pull`, by hand or another tool).")
+    ] = Path("annotation/annotations.jsonl"),
     output: Annotated[Path, typer.Option("-o", "--output", help="Report folder.")] = Path("reports"),
-    predictions: Annotated[Path | None, typer.Option("--predictions", help="tasks.jsonl, for pre-label quality.")] = None,
+    predictions: Annotated[
+        Path | None, typer.Option("--predictions", help="tasks.jsonl, for pre-label quality.")
+    ] = None,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write PNG plots.")] = True,
     adjudications: AdjudicationsOption = None,
     config: ConfigOption = None,
@@ -198,26 +240,47 @@ def agree(
     """Inter-annotator agreement: span F1, token kappa/alpha, categories, disagreements, annotators against gold."""
     from newsner.steps import agree_step
 
-    report = agree_step(annotations, output, load_settings(config), predictions=predictions, plots=plots,
-                        adjudications=adjudications)
+    report = agree_step(
+        annotations, output, load_settings(config), predictions=predictions, plots=plots, adjudications=adjudications
+    )
     exact = report["span_f1"]["exact"]["mean"]
-    say(f"agree: {report['n_units']} units, {report['n_annotators']} annotators; exact span F1 "
-        f"{'–' if exact is None else f'{exact:.3f}'}; {report['n_disagreements']} disagreements -> {output}/")
+    say(
+        f"agree: {report['n_units']} units, {report['n_annotators']} annotators; exact span F1 "
+        f"{'–' if exact is None else f'{exact:.3f}'}; {report['n_disagreements']} disagreements -> {output}/"
+    )
 
 
 @app.command()
 @guarded
 def publish(
     annotations: Annotated[Path, typer.Argument(help="annotations.jsonl")] = Path("annotation/annotations.jsonl"),
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Dataset folder (default: dist/<name>).")] = None,
-    tasks: Annotated[Path, typer.Option("--tasks", help="tasks.jsonl, for pre-label quality and provenance.")] = Path("annotation/tasks.jsonl"),
-    sentences: Annotated[Path, typer.Option("--sentences", help="sentences.jsonl (paragraph splits).")] = Path("corpus/sentences.jsonl"),
-    articles: Annotated[Path | None, typer.Option("--articles", help="articles.jsonl: each article's source and rights for the card (default: beside the sentences).")] = None,
-    push_to_hub: Annotated[str | None, typer.Option("--push-to-hub", help="Hub dataset repo (token from HF_TOKEN).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Dataset folder (default: dist/<name>).")
+    ] = None,
+    tasks: Annotated[Path, typer.Option("--tasks", help="tasks.jsonl, for pre-label quality and provenance.")] = Path(
+        "annotation/tasks.jsonl"
+    ),
+    sentences: Annotated[Path, typer.Option("--sentences", help="sentences.jsonl (paragraph splits).")] = Path(
+        "corpus/sentences.jsonl"
+    ),
+    articles: Annotated[
+        Path | None,
+        typer.Option(
+            "--articles",
+            help="articles.jsonl: each article's source and rights for the card (default: beside the sentences).",
+        ),
+    ] = None,
+    push_to_hub: Annotated[
+        str | None, typer.Option("--push-to-hub", help="Hub dataset repo (token from HF_TOKEN).")
+    ] = None,
     private: Annotated[bool, typer.Option("--private", help="Create the Hub repo as private.")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="With --push-to-hub: list what would be uploaded.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="With --push-to-hub: list what would be uploaded.")
+    ] = False,
     adjudications: AdjudicationsOption = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace the output folder even if newsner did not write it.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the output folder even if newsner did not write it.")
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Adjudicate and write the Hugging Face dataset (parquet, card, agreement).
@@ -229,8 +292,16 @@ def publish(
 
     settings = load_settings(config)
     out = output or Path("dist") / settings.dataset["name"]
-    report = publish_step(annotations, out, settings, tasks=tasks, sentences=sentences, adjudications=adjudications,
-                          force=force, articles=articles)
+    report = publish_step(
+        annotations,
+        out,
+        settings,
+        tasks=tasks,
+        sentences=sentences,
+        adjudications=adjudications,
+        force=force,
+        articles=articles,
+    )
     say(f"publish: {report.summary()} -> {out}")
     if push_to_hub:
         files = upload(out, push_to_hub, private=private, dry_run=dry_run)
@@ -243,7 +314,9 @@ def export_command(
     kind: Annotated[ExportKind, typer.Argument(help="spacy (a DocBin per split) or conll (CoNLL-2003 style).")],
     annotations: Annotated[Path, typer.Argument(help="annotations.jsonl")] = Path("annotation/annotations.jsonl"),
     output: Annotated[Path, typer.Option("-o", "--output", help="Output folder.")] = Path("dist/export"),
-    sentences: Annotated[Path, typer.Option("--sentences", help="sentences.jsonl (paragraph splits).")] = Path("corpus/sentences.jsonl"),
+    sentences: Annotated[Path, typer.Option("--sentences", help="sentences.jsonl (paragraph splits).")] = Path(
+        "corpus/sentences.jsonl"
+    ),
     config: ConfigOption = None,
 ) -> None:
     """Export the adjudicated train/test data (same split as `publish`) for spaCy or CoNLL tools."""
@@ -258,37 +331,95 @@ def export_command(
 def train(
     annotations: Annotated[Path, typer.Argument(help="annotations.jsonl")] = Path("annotation/annotations.jsonl"),
     output: Annotated[Path, typer.Option("-o", "--output", help="Model folder to write.")] = Path("models/ner"),
-    sentences: Annotated[Path, typer.Option("--sentences", help="sentences.jsonl (paragraph splits).")] = Path("corpus/sentences.jsonl"),
-    max_steps: Annotated[int, typer.Option("--max-steps", min=1, help="Training steps at most.")] = TrainOptions.max_steps,
-    max_epochs: Annotated[int, typer.Option("--max-epochs", min=0, help="Passes over the training data at most (0: no limit).")] = TrainOptions.max_epochs,
-    patience: Annotated[int, typer.Option("--patience", min=0, help="Stop after this many steps without a better validation F1.")] = TrainOptions.patience,
-    eval_frequency: Annotated[int | None, typer.Option("--eval-frequency", min=1, help="Evaluate every N steps (default: at least 8 evaluations per run, at most every 100 steps).")] = TrainOptions.eval_frequency,
-    max_seconds: Annotated[float | None, typer.Option("--max-seconds", min=1, help="A time budget: stop at the first update past it (the result then depends on the machine's speed).")] = TrainOptions.max_seconds,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed and step budget, same model on CPU).")] = TrainOptions.seed,
-    from_scratch: Annotated[bool, typer.Option("--from-scratch", help="Do not start from the base pipeline's weights.")] = False,
-    strict: Annotated[bool, typer.Option("--strict", help="A configured label without training examples is an error, not a warning.")] = False,
-    width: Annotated[int, typer.Option("--width", min=16, help="tok2vec width (another than the base's needs --from-scratch).")] = TrainOptions.width,
+    sentences: Annotated[Path, typer.Option("--sentences", help="sentences.jsonl (paragraph splits).")] = Path(
+        "corpus/sentences.jsonl"
+    ),
+    max_steps: Annotated[
+        int, typer.Option("--max-steps", min=1, help="Training steps at most.")
+    ] = TrainOptions.max_steps,
+    max_epochs: Annotated[
+        int, typer.Option("--max-epochs", min=0, help="Passes over the training data at most (0: no limit).")
+    ] = TrainOptions.max_epochs,
+    patience: Annotated[
+        int, typer.Option("--patience", min=0, help="Stop after this many steps without a better validation F1.")
+    ] = TrainOptions.patience,
+    eval_frequency: Annotated[
+        int | None,
+        typer.Option(
+            "--eval-frequency",
+            min=1,
+            help="Evaluate every N steps (default: at least 8 evaluations per run, at most every 100 steps).",
+        ),
+    ] = TrainOptions.eval_frequency,
+    max_seconds: Annotated[
+        float | None,
+        typer.Option(
+            "--max-seconds",
+            min=1,
+            help="A time budget: stop at the first update past it (the result then depends on the machine's speed).",
+        ),
+    ] = TrainOptions.max_seconds,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Random seed (same seed and step budget, same model on CPU).")
+    ] = TrainOptions.seed,
+    from_scratch: Annotated[
+        bool, typer.Option("--from-scratch", help="Do not start from the base pipeline's weights.")
+    ] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="A configured label without training examples is an error, not a warning.")
+    ] = False,
+    width: Annotated[
+        int, typer.Option("--width", min=16, help="tok2vec width (another than the base's needs --from-scratch).")
+    ] = TrainOptions.width,
     depth: Annotated[int, typer.Option("--depth", min=1, help="tok2vec convolution layers.")] = TrainOptions.depth,
-    window_size: Annotated[int, typer.Option("--window-size", min=1, help="Tokens either side that each layer sees.")] = TrainOptions.window_size,
-    embed_rows: Annotated[int, typer.Option("--embed-rows", min=100, help="Hash-embedding rows (NORM; the other features get a share).")] = TrainOptions.embed_rows,
-    hidden_width: Annotated[int, typer.Option("--hidden-width", min=8, help="The NER parser's hidden layer.")] = TrainOptions.hidden_width,
-    force: Annotated[bool, typer.Option("--force", help="Replace the output folder even if newsner did not write it.")] = False,
+    window_size: Annotated[
+        int, typer.Option("--window-size", min=1, help="Tokens either side that each layer sees.")
+    ] = TrainOptions.window_size,
+    embed_rows: Annotated[
+        int, typer.Option("--embed-rows", min=100, help="Hash-embedding rows (NORM; the other features get a share).")
+    ] = TrainOptions.embed_rows,
+    hidden_width: Annotated[
+        int, typer.Option("--hidden-width", min=8, help="The NER parser's hidden layer.")
+    ] = TrainOptions.hidden_width,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the output folder even if newsner did not write it.")
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Train the pre-label model on the adjudicated train split with spaCy; select on validation, report test once."""
     from newsner.steps import train_step
 
-    options = TrainOptions(base="" if from_scratch else None, max_steps=max_steps, max_epochs=max_epochs, patience=patience,
-                           eval_frequency=eval_frequency, seed=seed, max_seconds=max_seconds, strict=strict,
-                           width=width, depth=depth, window_size=window_size, embed_rows=embed_rows,
-                           hidden_width=hidden_width)
+    options = TrainOptions(
+        base="" if from_scratch else None,
+        max_steps=max_steps,
+        max_epochs=max_epochs,
+        patience=patience,
+        eval_frequency=eval_frequency,
+        seed=seed,
+        max_seconds=max_seconds,
+        strict=strict,
+        width=width,
+        depth=depth,
+        window_size=window_size,
+        embed_rows=embed_rows,
+        hidden_width=hidden_width,
+    )
 
     def progress(p: dict[str, Any]) -> None:
-        say(f"train: step {p['step']:>5}  epoch {p['epoch']:>3}  loss {p['loss']:9.1f}  validation F1 {p['f1']:.3f}  "
-            f"best {p['best_f1']:.3f}  {p['seconds']:5.0f} s")
+        say(
+            f"train: step {p['step']:>5}  epoch {p['epoch']:>3}  loss {p['loss']:9.1f}  validation F1 {p['f1']:.3f}  "
+            f"best {p['best_f1']:.3f}  {p['seconds']:5.0f} s"
+        )
 
-    report = train_step(annotations, output, load_settings(config), sentences=sentences, options=options,
-                        on_progress=progress, force=force)
+    report = train_step(
+        annotations,
+        output,
+        load_settings(config),
+        sentences=sentences,
+        options=options,
+        on_progress=progress,
+        force=force,
+    )
     for warning in report.warnings:
         say(f"warning: {warning}")
     say(f"train: {report.summary()} -> {output} (metrics.json inside; use it with `newsner prelabel --model {output}`)")
@@ -297,7 +428,9 @@ def train(
 @app.command()
 @guarded
 def run(
-    with_studio: Annotated[bool, typer.Option("--with-studio", help="Push to and pull from Label Studio first.")] = False,
+    with_studio: Annotated[
+        bool, typer.Option("--with-studio", help="Push to and pull from Label Studio first.")
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """The offline chain: ingest, split, prelabel, agree, publish (validating at every step)."""
@@ -358,15 +491,22 @@ def studio_status(config: ConfigOption = None) -> None:
     studio = _local_studio(settings)
     pid = studio.pid()
     if pid is None or not studio.healthy():
-        typer.echo(f"studio: stopped (nothing answers at {studio.url}" + (f"; pid {pid} is alive but not healthy" if pid else "")
-                   + "); start it with `newsner studio start`")
+        typer.echo(
+            f"studio: stopped (nothing answers at {studio.url}"
+            + (f"; pid {pid} is alive but not healthy" if pid else "")
+            + "); start it with `newsner studio start`"
+        )
         raise typer.Exit(3)
     rows = annotator_progress(connect(settings), settings)
-    typer.echo(f"studio: running at {studio.url}, pid {pid}; {len(rows)} annotator projects"
-               + ("" if rows else " (add annotators, then `newsner push`)"))
+    typer.echo(
+        f"studio: running at {studio.url}, pid {pid}; {len(rows)} annotator projects"
+        + ("" if rows else " (add annotators, then `newsner push`)")
+    )
     for row in rows:
-        typer.echo(f"  {row.annotator}: project {row.project}, {row.done} of {row.tasks} tasks annotated"
-                   + (f", {row.by_others} labelled by someone else (held; `newsner studio settle`)" if row.by_others else ""))
+        typer.echo(
+            f"  {row.annotator}: project {row.project}, {row.done} of {row.tasks} tasks annotated"
+            + (f", {row.by_others} labelled by someone else (held; `newsner studio settle`)" if row.by_others else "")
+        )
 
 
 @studio_app.command("add-annotator")
@@ -382,8 +522,10 @@ def studio_add_annotator(
     from newsner.studio.accounts import add_people
 
     names, added = add_people(load_settings(config), emails, "annotator")
-    say(f"studio: {len(emails)} annotator account(s) ready ({len(added)} new in the pool: {', '.join(names)}); "
-        f"`newsner push` assigns them sentences; hand each person their login with `newsner studio login EMAIL`")
+    say(
+        f"studio: {len(emails)} annotator account(s) ready ({len(added)} new in the pool: {', '.join(names)}); "
+        f"`newsner push` assigns them sentences; hand each person their login with `newsner studio login EMAIL`"
+    )
 
 
 @studio_app.command("add-reviewer")
@@ -397,32 +539,43 @@ def studio_add_reviewer(
     from newsner.studio.accounts import add_people
 
     names, added = add_people(load_settings(config), emails, "reviewer")
-    say(f"studio: {len(emails)} reviewer account(s) ready ({len(added)} new in the pool: {', '.join(names)}); "
-        f"`newsner review` fills the review project; hand each person their login with `newsner studio login EMAIL`")
+    say(
+        f"studio: {len(emails)} reviewer account(s) ready ({len(added)} new in the pool: {', '.join(names)}); "
+        f"`newsner review` fills the review project; hand each person their login with `newsner studio login EMAIL`"
+    )
 
 
 @studio_app.command("login")
 @guarded
 def studio_login(
-    email: Annotated[str, typer.Argument(help="The person's e-mail address (an annotator, a reviewer or the maintainer).")],
+    email: Annotated[
+        str, typer.Argument(help="The person's e-mail address (an annotator, a reviewer or the maintainer).")
+    ],
     config: ConfigOption = None,
 ) -> None:
     """Show one person's login and the project they work in, to hand over to that person alone."""
     from newsner.studio.accounts import login_details
 
     login = login_details(load_settings(config), email)
-    where = ("open this one only, then Label All Tasks" if login.role == "annotator"
-             else "open its task list and click the first sentence: worst agreement first; Label All Tasks hides the "
-                  "versions")
+    where = (
+        "open this one only, then Label All Tasks"
+        if login.role == "annotator"
+        else "open its task list and click the first sentence: worst agreement first; Label All Tasks hides the "
+        "versions"
+    )
     project = f"{login.projects[0]} ({where})" if login.projects else f"none: {login.missing}"
-    typer.echo(f"address:  {login.url}\ne-mail:   {login.email}\npassword: {login.password}\n"
-               f"role:     {login.role}\nproject:  {project}")
+    typer.echo(
+        f"address:  {login.url}\ne-mail:   {login.email}\npassword: {login.password}\n"
+        f"role:     {login.role}\nproject:  {project}"
+    )
 
 
 @studio_app.command("settle")
 @guarded
 def studio_settle(
-    annotation_dir: Annotated[Path, typer.Option("--annotations", help="The folder with held.jsonl.")] = Path("annotation"),
+    annotation_dir: Annotated[Path, typer.Option("--annotations", help="The folder with held.jsonl.")] = Path(
+        "annotation"
+    ),
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be removed.")] = False,
     config: ConfigOption = None,
 ) -> None:
@@ -434,8 +587,10 @@ def studio_settle(
     settings = load_settings(config)
     report = settle_held(connect(settings), settings, annotation_dir, dry_run=dry_run)
     for item in report.removed:
-        say(f"{'would remove' if dry_run else 'removed'}: task {item['task_id']} annotation {item['annotation_id']} "
-            f"by {item['annotator']} (sentence {item['sentence_id']})")
+        say(
+            f"{'would remove' if dry_run else 'removed'}: task {item['task_id']} annotation {item['annotation_id']} "
+            f"by {item['annotator']} (sentence {item['sentence_id']})"
+        )
     for line in report.left:
         say(f"left: {line}")
     say(f"settle: {report.summary()}")
@@ -444,8 +599,12 @@ def studio_settle(
 @app.command()
 @guarded
 def push(
-    tasks: Annotated[Path, typer.Argument(help="Tasks JSONL from `newsner prelabel`.")] = Path("annotation/tasks.jsonl"),
-    guidelines: Annotated[Path, typer.Option("--guidelines", help="Markdown shown as instructions.")] = Path("annotation/guidelines.md"),
+    tasks: Annotated[Path, typer.Argument(help="Tasks JSONL from `newsner prelabel`.")] = Path(
+        "annotation/tasks.jsonl"
+    ),
+    guidelines: Annotated[Path, typer.Option("--guidelines", help="Markdown shown as instructions.")] = Path(
+        "annotation/guidelines.md"
+    ),
     batch_size: Annotated[int | None, typer.Option("--batch-size", min=1, help="Tasks per import request.")] = None,
     config: ConfigOption = None,
 ) -> None:
@@ -468,8 +627,12 @@ def push(
 @guarded
 def pull(
     output: Annotated[Path, typer.Option("-o", "--output", help="Annotation folder.")] = Path("annotation"),
-    sentences: Annotated[Path, typer.Option("--sentences", help="To report orphan tasks.")] = Path("corpus/sentences.jsonl"),
-    replace: Annotated[bool, typer.Option("--replace", help="Drop annotations the server does not have (default: keep them).")] = False,
+    sentences: Annotated[Path, typer.Option("--sentences", help="To report orphan tasks.")] = Path(
+        "corpus/sentences.jsonl"
+    ),
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Drop annotations the server does not have (default: keep them).")
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Export the annotations: raw snapshot in exports/, normalised annotations.jsonl, pull-report.json.
@@ -486,17 +649,32 @@ def pull(
         say(problem)
     for held in report.held[:20]:
         say(f"held: task {held['task_id']} (sentence {held['sentence_id']}): {held['reason']}")
-    say(f"pull: {report.summary()} -> {path} (held for review: {output / 'held.jsonl'}; raw exports in "
-        f"{output / 'exports'})")
+    say(
+        f"pull: {report.summary()} -> {path} (held for review: {output / 'held.jsonl'}; raw exports in "
+        f"{output / 'exports'})"
+    )
 
 
 @app.command()
 @guarded
 def review(
     annotations: Annotated[Path, typer.Argument(help="annotations.jsonl")] = Path("annotation/annotations.jsonl"),
-    select: Annotated[ReviewSelect | None, typer.Option("--select", help="disagreements (default: [review] select) or all multiply-annotated sentences.")] = None,
-    audit: Annotated[float | None, typer.Option("--audit", min=0.0, max=1.0, help="Also this fraction of the agreeing sentences (default: [review] audit_fraction).")] = None,
-    guidelines: Annotated[Path, typer.Option("--guidelines", help="Markdown shown as instructions.")] = Path("annotation/guidelines.md"),
+    select: Annotated[
+        ReviewSelect | None,
+        typer.Option("--select", help="disagreements (default: [review] select) or all multiply-annotated sentences."),
+    ] = None,
+    audit: Annotated[
+        float | None,
+        typer.Option(
+            "--audit",
+            min=0.0,
+            max=1.0,
+            help="Also this fraction of the agreeing sentences (default: [review] audit_fraction).",
+        ),
+    ] = None,
+    guidelines: Annotated[Path, typer.Option("--guidelines", help="Markdown shown as instructions.")] = Path(
+        "annotation/guidelines.md"
+    ),
     config: ConfigOption = None,
 ) -> None:
     """Fill the review project: each sentence that needs a decision, with every annotator's version as a tab."""
@@ -507,8 +685,14 @@ def review(
     settings = load_settings(config)
     units = read_units(annotations, settings)
     connection = connect(settings)
-    report = push_review(connection, settings, units, guidelines=guidelines, select=select.value if select else None,
-                         audit_fraction=audit)
+    report = push_review(
+        connection,
+        settings,
+        units,
+        guidelines=guidelines,
+        select=select.value if select else None,
+        audit_fraction=audit,
+    )
     say(f"review: {report.summary()}; project {report.project} on {connection.url}")
 
 

@@ -28,8 +28,12 @@ def cli_reference() -> str:
 
     command = typer.main.get_command(app)
     ctx = _context(command, "newsner")
-    lines = ["# Command-line reference", "",
-             "Generated from `newsner --help` by `python scripts/gen-cli-docs.py`; a test fails when it is stale.", ""]
+    lines = [
+        "# Command-line reference",
+        "",
+        "Generated from `newsner --help` by `python scripts/gen-cli-docs.py`; a test fails when it is stale.",
+        "",
+    ]
     for name, text in _walk(command, ctx, ["newsner"]):
         lines += [f"## `{name}`", "", "```text", text.rstrip(), "```", ""]
     return "\n".join(lines)

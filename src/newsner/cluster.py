@@ -65,29 +65,41 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
         import dask
         from distributed import Client, LocalCluster
     except ImportError:
-        raise ClusterError("Dask is not installed; install newsner's dask extra (`pip install 'newsner[dask]'`)") from None
+        raise ClusterError(
+            "Dask is not installed; install newsner's dask extra (`pip install 'newsner[dask]'`)"
+        ) from None
     if scheduler:
         try:
             with dask.config.set(CLIENT_CONFIG):
                 client = Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
         except (OSError, TimeoutError) as err:
-            raise ClusterError(f"cannot reach the Dask scheduler at {scheduler} within {CONNECT_TIMEOUT:.0f} s "
-                               f"({type(err).__name__}); is it running, and is the address right?") from None
+            raise ClusterError(
+                f"cannot reach the Dask scheduler at {scheduler} within {CONNECT_TIMEOUT:.0f} s "
+                f"({type(err).__name__}); is it running, and is the address right?"
+            ) from None
         with client:
             yield client
         return
-    local = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
-             "distributed.worker.multiprocessing-method": "fork",
-             # the workers' statistical profiler and the servers' 20 ms ticks take the GIL from the
-             # batches: without them 20k sentences ran ~5% faster (measured, 3 rounds)
-             "distributed.worker.profile.enabled": False,
-             "distributed.admin.tick.interval": "500ms",
-             "distributed.admin.system-monitor.interval": "5s"}
+    local = {
+        "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+        "distributed.worker.multiprocessing-method": "fork",
+        # the workers' statistical profiler and the servers' 20 ms ticks take the GIL from the
+        # batches: without them 20k sentences ran ~5% faster (measured, 3 rounds)
+        "distributed.worker.profile.enabled": False,
+        "distributed.admin.tick.interval": "500ms",
+        "distributed.admin.system-monitor.interval": "5s",
+    }
     with dask.config.set({**CLIENT_CONFIG, **local}):
         # silence_logs: the workers' heartbeats log tracebacks while the cluster shuts down; a user must
         # not see one (the run's own errors still reach the client as exceptions)
-        cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address=None, silence_logs=logging.CRITICAL)
+        cluster = LocalCluster(
+            n_workers=workers or 2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.CRITICAL,
+        )
         with cluster, Client(cluster, set_as_default=False) as client:
             client.register_plugin(_setup_plugin(), name="newsner-setup")
             yield client

@@ -69,8 +69,10 @@ def settings_from_dict(data: dict[str, Any], *, source: str = "settings", path: 
     problems = list(schema_errors("config", data))
     if problems:
         raise ConfigError(f"{source}: " + "; ".join(p.replace("[$.", "[", 1) for p in problems))
-    sections = {name: {**_defaults(name), **data.get(name, {})} for name in ("dataset", "labels", "prelabel", "studio", "split",
-                                                                        "review")}
+    sections = {
+        name: {**_defaults(name), **data.get(name, {})}
+        for name in ("dataset", "labels", "prelabel", "studio", "split", "review")
+    }
     labels = sections["labels"]
     if "from_spacy" not in data.get("labels", {}):
         labels["from_spacy"] = {k: v for k, v in DEFAULT_FROM_SPACY.items() if v in labels["entities"]}
@@ -82,8 +84,10 @@ def settings_from_dict(data: dict[str, Any], *, source: str = "settings", path: 
         )
     split = sections["split"]
     if split["test_fraction"] + split["validation_fraction"] >= 1:
-        raise ConfigError(f"{source}: [split] test_fraction {split['test_fraction']} + validation_fraction "
-                          f"{split['validation_fraction']} leave nothing for train; make their sum below 1")
+        raise ConfigError(
+            f"{source}: [split] test_fraction {split['test_fraction']} + validation_fraction "
+            f"{split['validation_fraction']} leave nothing for train; make their sum below 1"
+        )
     return Settings(path=path, raw=data, **sections)
 
 

@@ -44,8 +44,11 @@ def export_conll(rows: dict[str, list], settings: Settings, out_dir: Path) -> li
             if row["article_id"] != article:
                 article = row["article_id"]
                 lines += ["-DOCSTART- -X- -X- O", ""]
-            lines += [f"{token} -X- _ {names[tag]}" for token, tag in zip(row["tokens"], row["ner_tags"], strict=True)
-                      if not token.isspace()]
+            lines += [
+                f"{token} -X- _ {names[tag]}"
+                for token, tag in zip(row["tokens"], row["ner_tags"], strict=True)
+                if not token.isspace()
+            ]
             lines.append("")
         path = out_dir / f"{split}.conll"
         path.write_text("\n".join(lines), encoding="utf-8")
@@ -74,8 +77,9 @@ EXPORTERS: dict[str, Callable[[dict[str, list], Settings, Path], list[Path]]] = 
 }
 
 
-def export(kind: str, units: list[Unit], settings: Settings, out_dir: Path, *,
-           sentences: list[dict[str, Any]] | None = None) -> tuple[list[Path], PublishReport]:
+def export(
+    kind: str, units: list[Unit], settings: Settings, out_dir: Path, *, sentences: list[dict[str, Any]] | None = None
+) -> tuple[list[Path], PublishReport]:
     """Write the `kind` export of the adjudicated, split data into `out_dir`."""
     from newsner.errors import InputError
 

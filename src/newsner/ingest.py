@@ -45,9 +45,7 @@ def normalise_text(text: str) -> str:
     'Café\\nX'
     """
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    return "".join(
-        ch for ch in text if ch in "\n\t" or (unicodedata.category(ch) != "Cc" and ch not in ZERO_WIDTH)
-    )
+    return "".join(ch for ch in text if ch in "\n\t" or (unicodedata.category(ch) != "Cc" and ch not in ZERO_WIDTH))
 
 
 def content_id(*parts: object) -> str:
@@ -56,6 +54,7 @@ def content_id(*parts: object) -> str:
 
 
 # --- boilerplate rules: name -> predicate(line, title). Extend by adding an entry. -----------------
+
 
 def _words(text: str) -> list[str]:
     return re.findall(r"\w+", text.casefold())
@@ -105,6 +104,7 @@ def boilerplate_rule(line: str, title: str) -> str | None:
 
 
 # --- records ---------------------------------------------------------------------------------------
+
 
 @dataclass
 class IngestReport:
@@ -185,8 +185,9 @@ def _blocks_to_paragraphs(blocks: list[list[str]]) -> list[str]:
     return paragraphs
 
 
-def build_article(text: str, *, source: str, title: str | None, removed: Counter, keep_title: bool,
-                  meta: dict[str, Any] | None = None) -> dict[str, Any] | None:
+def build_article(
+    text: str, *, source: str, title: str | None, removed: Counter, keep_title: bool, meta: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
     """Clean one article's text into an article record (None when nothing is left)."""
     text = normalise_text(text)
     blocks: list[list[str]] = [[]]
@@ -219,8 +220,13 @@ def build_article(text: str, *, source: str, title: str | None, removed: Counter
     for paragraph in paragraphs:
         spans.append([pos, pos + len(paragraph)])
         pos += len(paragraph) + 2
-    record: dict[str, Any] = {"id": content_id(body), "title": title, "text": body, "source": source,
-                              "paragraphs": spans}
+    record: dict[str, Any] = {
+        "id": content_id(body),
+        "title": title,
+        "text": body,
+        "source": source,
+        "paragraphs": spans,
+    }
     if meta:
         record["meta"] = meta
     return record
@@ -255,8 +261,9 @@ def front_matter(text: str, path: Path) -> tuple[dict[str, str], str]:
     try:
         end = next(i for i, line in enumerate(lines[1:], start=1) if line.strip() == "---")
     except StopIteration:
-        raise InputError(f"{path}: the front matter opened by `---` on line 1 is never closed; add a `---` line "
-                         f"after it") from None
+        raise InputError(
+            f"{path}: the front matter opened by `---` on line 1 is never closed; add a `---` line after it"
+        ) from None
     meta: dict[str, str] = {}
     for number, line in enumerate(lines[1:end], start=2):
         if not line.strip():
@@ -264,18 +271,19 @@ def front_matter(text: str, path: Path) -> tuple[dict[str, str], str]:
         key, sep, value = line.partition(":")
         key = key.strip().lower()
         if not sep or key not in FRONT_MATTER_KEYS:
-            raise InputError(f"{path}:{number}: front matter lines are `key: value` with a key among "
-                             f"{', '.join(FRONT_MATTER_KEYS)}; got {line.strip()!r}")
+            raise InputError(
+                f"{path}:{number}: front matter lines are `key: value` with a key among "
+                f"{', '.join(FRONT_MATTER_KEYS)}; got {line.strip()!r}"
+            )
         meta[key] = value.strip()
-    return meta, "\n".join(lines[end + 1:])
+    return meta, "\n".join(lines[end + 1 :])
 
 
 def _read_text_file(path: Path, source: str, report: IngestReport) -> list[dict[str, Any]]:
     meta, text = front_matter(normalise_text(_decode(path, path.read_bytes())), path)
     if path.suffix.lower() == ".md":
         text = markdown_to_text(text)
-    article = build_article(text, source=source, title=None, removed=report.removed, keep_title=True,
-                            meta=meta or None)
+    article = build_article(text, source=source, title=None, removed=report.removed, keep_title=True, meta=meta or None)
     if article is None:
         raise InputError(f"{path}: nothing left after removing boilerplate")
     return [article]
@@ -299,8 +307,9 @@ def _read_jsonl_file(path: Path, source: str, report: IngestReport) -> list[dict
         if obj.get("id") is not None:
             meta["source_id"] = obj["id"]
         title = normalise_text(obj["title"]).strip() if obj.get("title") else None
-        article = build_article(obj["text"], source=where, title=title, removed=report.removed, keep_title=False,
-                                meta=meta or None)
+        article = build_article(
+            obj["text"], source=where, title=title, removed=report.removed, keep_title=False, meta=meta or None
+        )
         if article is None:
             report.skipped.append(f"{where}: nothing left of `text` after removing boilerplate")
             continue

@@ -121,7 +121,7 @@ def atomic_open(path: str | Path) -> Iterator[Any]:
 def _remove_leftovers(path: Path) -> None:
     """Remove temporary files of `path` left by writers that were killed (their process no longer exists)."""
     for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-        pid = leftover.name[len(path.name) + 2:].split(".", 1)[0]
+        pid = leftover.name[len(path.name) + 2 :].split(".", 1)[0]
         if pid.isdigit() and not _alive(int(pid)):
             leftover.unlink(missing_ok=True)
 

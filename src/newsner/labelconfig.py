@@ -11,8 +11,20 @@ TO_NAME = "text"
 CATEGORY_NAME = "category"
 
 # distinct, readable colours for up to 12 entity labels (cycled beyond)
-PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4",
-           "#f032e6", "#bfef45", "#469990", "#9a6324", "#800000", "#000075"]
+PALETTE = [
+    "#e6194b",
+    "#3cb44b",
+    "#4363d8",
+    "#f58231",
+    "#911eb4",
+    "#42d4f4",
+    "#f032e6",
+    "#bfef45",
+    "#469990",
+    "#9a6324",
+    "#800000",
+    "#000075",
+]
 
 
 def label_config(settings: Settings) -> str:

@@ -38,28 +38,45 @@ def is_output_of(folder: Path, command: str, legacy: Callable[[Path], bool] | No
         return bool(legacy and legacy(folder))
 
 
-def check_target(target: Path, command: str, *, root: Path | None = None, force: bool = False,
-                 legacy: Callable[[Path], bool] | None = None) -> None:
+def check_target(
+    target: Path,
+    command: str,
+    *,
+    root: Path | None = None,
+    force: bool = False,
+    legacy: Callable[[Path], bool] | None = None,
+) -> None:
     """Raise `OutputError` unless `command` may replace `target` as a whole."""
     resolved = target.resolve()
     for protected in {Path.cwd().resolve(), *([root.resolve()] if root else [])}:
         if resolved == protected or protected.is_relative_to(resolved):
-            raise OutputError(f"{target}: is the project folder (or holds it); `{command}` replaces its output "
-                              f"folder as a whole: choose a folder of its own, e.g. -o dist/NAME")
+            raise OutputError(
+                f"{target}: is the project folder (or holds it); `{command}` replaces its output "
+                f"folder as a whole: choose a folder of its own, e.g. -o dist/NAME"
+            )
     if not target.exists() and not target.is_symlink():
         return
     if not target.is_dir() or target.is_symlink():
-        raise OutputError(f"{target}: exists and is not a folder; `{command}` writes a folder: remove it or choose "
-                          f"another -o")
+        raise OutputError(
+            f"{target}: exists and is not a folder; `{command}` writes a folder: remove it or choose another -o"
+        )
     if force or not any(target.iterdir()) or is_output_of(target, command, legacy):
         return
-    raise OutputError(f"{target}: is not empty and was not written by `newsner {command}`; nothing was changed. "
-                      f"Choose another -o, or pass --force to replace this folder and everything in it")
+    raise OutputError(
+        f"{target}: is not empty and was not written by `newsner {command}`; nothing was changed. "
+        f"Choose another -o, or pass --force to replace this folder and everything in it"
+    )
 
 
 @contextlib.contextmanager
-def output_folder(target: Path, command: str, *, root: Path | None = None, force: bool = False,
-                  legacy: Callable[[Path], bool] | None = None) -> Iterator[Path]:
+def output_folder(
+    target: Path,
+    command: str,
+    *,
+    root: Path | None = None,
+    force: bool = False,
+    legacy: Callable[[Path], bool] | None = None,
+) -> Iterator[Path]:
     """Yield an empty temporary folder; when the block succeeds it replaces `target` atomically.
 
     On an error the temporary folder is removed and `target` is untouched.

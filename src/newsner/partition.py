@@ -28,8 +28,9 @@ def assign_split(group_id: str, seed: str, test_fraction: float, validation_frac
     return "validation" if u >= 1 - validation_fraction else "train"
 
 
-def split_groups(group_ids: list[str], seed: str, test_fraction: float,
-                 validation_fraction: float = 0.0) -> dict[str, str]:
+def split_groups(
+    group_ids: list[str], seed: str, test_fraction: float, validation_fraction: float = 0.0
+) -> dict[str, str]:
     """Assign every group; raise `SplitError` when a split would be empty."""
     assignment = {g: assign_split(g, seed, test_fraction, validation_fraction) for g in sorted(set(group_ids))}
     wanted = [s for s in SPLITS if s != "validation" or validation_fraction > 0]
@@ -38,6 +39,6 @@ def split_groups(group_ids: list[str], seed: str, test_fraction: float,
             raise SplitError(
                 f"the {split} split would be empty ({len(assignment)} groups; test_fraction {test_fraction}, "
                 f"validation_fraction {validation_fraction}); annotate more articles, change [split] seed or the "
-                f"fractions, or set [split] group_by = \"paragraph\" for a tiny corpus"
+                f'fractions, or set [split] group_by = "paragraph" for a tiny corpus'
             )
     return assignment

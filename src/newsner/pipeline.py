@@ -38,8 +38,12 @@ def run_pipeline(settings: Settings, *, with_studio: bool = False) -> Iterator[s
         from newsner.studio.push import push_tasks
 
         connection = connect(settings)
-        yield "push: " + push_tasks(connection, settings, read_records(tasks_path),
-                                    guidelines=root / "annotation" / "guidelines.md").summary()
+        yield (
+            "push: "
+            + push_tasks(
+                connection, settings, read_records(tasks_path), guidelines=root / "annotation" / "guidelines.md"
+            ).summary()
+        )
         yield "pull: " + pull_annotations(connection, settings, root / "annotation", sentences_path)[1].summary()
     targets = [p for p in (articles_path, sentences_path, tasks_path, annotations) if p.is_file()]
     _, records, problems = validate_paths(targets, settings=settings)
@@ -47,15 +51,20 @@ def run_pipeline(settings: Settings, *, with_studio: bool = False) -> Iterator[s
         raise ValidationError(f"{len(problems)} invalid record(s):\n" + "\n".join(problems[:20]), problems)
     yield f"validate: {records} records valid"
     if not annotations.is_file():
-        yield (f"run: no {annotations.relative_to(root)} yet; annotate in Label Studio (`newsner push`, then "
-               f"`newsner pull`) and run again to build the dataset")
+        yield (
+            f"run: no {annotations.relative_to(root)} yet; annotate in Label Studio (`newsner push`, then "
+            f"`newsner pull`) and run again to build the dataset"
+        )
         return
     units = read_units(annotations, settings)
     agreement = agree_step(annotations, root / "reports", settings, predictions=tasks_path, units=units)
     yield f"agree: {agreement['n_units']} units -> reports/"
     out = root / "dist" / settings.dataset["name"]
-    published = publish_step(annotations, out, settings, tasks=tasks_path, sentences=sentences_path, units=units,
-                             agreement=agreement)
+    published = publish_step(
+        annotations, out, settings, tasks=tasks_path, sentences=sentences_path, units=units, agreement=agreement
+    )
     yield f"publish: {published.summary()}"
-    yield (f"run: dataset ready in {out}; load it with: "
-           f"python -c 'import datasets; print(datasets.load_dataset({json.dumps(str(out))}))'")
+    yield (
+        f"run: dataset ready in {out}; load it with: "
+        f"python -c 'import datasets; print(datasets.load_dataset({json.dumps(str(out))}))'"
+    )

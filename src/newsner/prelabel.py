@@ -194,12 +194,20 @@ class _Prelabeller:
         for task in tasks:
             problems = record_problems("task", task, self.labels)
             if problems:
-                raise ValidationError(f"task for sentence {task['data']['sentence_id']}: " + "; ".join(problems), problems)
+                raise ValidationError(
+                    f"task for sentence {task['data']['sentence_id']}: " + "; ".join(problems), problems
+                )
         report.tasks = len(tasks)
         return tasks, report
 
-    def _task(self, doc: Any, path: list[tuple[str, float]] | None, offset: int, sentence: dict[str, Any],
-              report: PrelabelReport) -> dict:
+    def _task(
+        self,
+        doc: Any,
+        path: list[tuple[str, float]] | None,
+        offset: int,
+        sentence: dict[str, Any],
+        report: PrelabelReport,
+    ) -> dict:
         text = sentence["text"]
         results, span_scores = [], []
         for ent in doc.ents:
@@ -276,10 +284,18 @@ def _batches(sentences: Iterable[dict[str, Any]], size: int, by_paragraph: bool)
         yield batch
 
 
-def prelabel(sentences: Iterable[dict[str, Any]], settings: Settings, *, model: str | None = None,
-             n_process: int | None = None, batch_size: int | None = None, scores: str | None = None,
-             report: PrelabelReport | None = None, scheduler: str | None = None,
-             workers: int | None = None) -> Iterator[dict[str, Any]]:
+def prelabel(
+    sentences: Iterable[dict[str, Any]],
+    settings: Settings,
+    *,
+    model: str | None = None,
+    n_process: int | None = None,
+    batch_size: int | None = None,
+    scores: str | None = None,
+    report: PrelabelReport | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+) -> Iterator[dict[str, Any]]:
     """Yield one validated Label Studio task per sentence, streaming (constant memory).
 
     `report` (if given) is filled in as tasks are produced. `n_process > 1` shards batches across
@@ -314,7 +330,8 @@ def _within_limit(sentences: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any
         if len(sentence["text"]) > MAX_SENTENCE_CHARS:
             raise InputError(
                 f"sentence {sentence.get('id')} is {len(sentence['text'])} characters long; a sentence is at most "
-                f"{MAX_SENTENCE_CHARS}: run `newsner split`, which breaks longer runs at the nearest safe point")
+                f"{MAX_SENTENCE_CHARS}: run `newsner split`, which breaks longer runs at the nearest safe point"
+            )
         yield sentence
 
 
@@ -328,12 +345,14 @@ def _run_here(batches: Batches, settings: Settings, model: str | None, scores: s
         yield worker.run(batch)
 
 
-def _run_processes(batches: Batches, settings: Settings, model: str | None, scores: str | None, *,
-                   n_process: int, **_: Any) -> Results:
+def _run_processes(
+    batches: Batches, settings: Settings, model: str | None, scores: str | None, *, n_process: int, **_: Any
+) -> Results:
     load_pipeline(model or settings.prelabel["model"])  # fail fast, in this process, when the model is missing
     context = multiprocessing.get_context("fork")
-    with cf.ProcessPoolExecutor(n_process, mp_context=context, initializer=_init_worker,
-                                initargs=(settings, model, scores)) as pool:
+    with cf.ProcessPoolExecutor(
+        n_process, mp_context=context, initializer=_init_worker, initargs=(settings, model, scores)
+    ) as pool:
         pending: deque[cf.Future] = deque()
         for batch in batches:
             pending.append(pool.submit(_work, batch))
@@ -343,8 +362,16 @@ def _run_processes(batches: Batches, settings: Settings, model: str | None, scor
             yield pending.popleft().result()
 
 
-def _run_dask(batches: Batches, settings: Settings, model: str | None, scores: str | None, *,
-              scheduler: str | None, workers: int | None, **_: Any) -> Results:
+def _run_dask(
+    batches: Batches,
+    settings: Settings,
+    model: str | None,
+    scores: str | None,
+    *,
+    scheduler: str | None,
+    workers: int | None,
+    **_: Any,
+) -> Results:
     from newsner.cluster import dask_client, map_in_order
 
     if not scheduler:
@@ -366,8 +393,9 @@ def _dask_prelabeller(settings: Settings, model: str | None, scores: str | None)
     return _DASK_WORKERS[key]
 
 
-def _dask_work(batch: list[dict[str, Any]], settings: Settings, model: str | None,
-               scores: str | None) -> tuple[list[dict[str, Any]], PrelabelReport]:
+def _dask_work(
+    batch: list[dict[str, Any]], settings: Settings, model: str | None, scores: str | None
+) -> tuple[list[dict[str, Any]], PrelabelReport]:
     return _dask_prelabeller(settings, model, scores).run(batch)
 
 

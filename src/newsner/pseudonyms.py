@@ -54,9 +54,11 @@ MIN_KEY_LENGTH = 16
 def _checked(key: str, where: str) -> bytes:
     """Refuse an empty or short key: with it, anyone could confirm a guessed e-mail against the pseudonyms."""
     if len(key) < MIN_KEY_LENGTH:
-        raise ConfigError(f"the pseudonym key in {where} is {'empty' if not key else f'{len(key)} characters'}; it "
-                          f"must be at least {MIN_KEY_LENGTH} characters (a new one: python -c \"import secrets; "
-                          f"print(secrets.token_hex(32))\"), or unset {KEY_ENV} to use {KEY_FILE}")
+        raise ConfigError(
+            f"the pseudonym key in {where} is {'empty' if not key else f'{len(key)} characters'}; it "
+            f'must be at least {MIN_KEY_LENGTH} characters (a new one: python -c "import secrets; '
+            f'print(secrets.token_hex(32))"), or unset {KEY_ENV} to use {KEY_FILE}'
+        )
     return key.encode()
 
 
@@ -70,7 +72,8 @@ def pseudonym(key: bytes, email: str, prefix: str = PREFIX) -> str:
 
     >>> pseudonym(b"k", "Ann@Example.org") == pseudonym(b"k", " ann@example.org ")
     True
-    >>> pseudonym(b"k", "ann@example.org", REVIEWER_PREFIX)[len(REVIEWER_PREFIX):] == pseudonym(b"k", "ann@example.org")[len(PREFIX):]
+    >>> reviewer = pseudonym(b"k", "ann@example.org", REVIEWER_PREFIX)
+    >>> reviewer[len(REVIEWER_PREFIX) :] == pseudonym(b"k", "ann@example.org")[len(PREFIX) :]
     True
     """
     digest = hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()
@@ -108,8 +111,11 @@ def read_pool(root: Path) -> Pool | None:
     problems = list(schema_errors("annotators", data))
     if problems:
         raise ConfigError(f"{path}: " + "; ".join(problems) + " (annotators are pseudonyms, never e-mail addresses)")
-    return Pool(key_fingerprint=data["key_fingerprint"], annotators=list(data["annotators"]),
-                reviewers=list(data.get("reviewers", [])))
+    return Pool(
+        key_fingerprint=data["key_fingerprint"],
+        annotators=list(data["annotators"]),
+        reviewers=list(data.get("reviewers", [])),
+    )
 
 
 def write_pool(root: Path, pool: Pool) -> None:

@@ -44,9 +44,12 @@ class PublishReport:
     configs: dict[str, ConfigFiles] = field(default_factory=dict)
 
     def summary(self) -> str:
-        return (" / ".join(f"{split} {self.rows[split]}" for split in SPLITS) + " sentences; adjudicated: "
-                + ", ".join(f"{k} {v}" for k, v in sorted(self.how.items()))
-                + f"; {self.misaligned} spans not on token boundaries (tagged O, counted)")
+        return (
+            " / ".join(f"{split} {self.rows[split]}" for split in SPLITS)
+            + " sentences; adjudicated: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(self.how.items()))
+            + f"; {self.misaligned} spans not on token boundaries (tagged O, counted)"
+        )
 
 
 def _features(settings: Settings) -> Any:
@@ -54,8 +57,11 @@ def _features(settings: Settings) -> Any:
 
     span = {"start": Value("int32"), "end": Value("int32"), "label": Value("string")}
     features = {
-        "id": Value("string"), "article_id": Value("string"), "text": Value("string"),
-        "tokens": List(Value("string")), "ner_tags": List(ClassLabel(names=class_names(settings.entities))),
+        "id": Value("string"),
+        "article_id": Value("string"),
+        "text": Value("string"),
+        "tokens": List(Value("string")),
+        "ner_tags": List(ClassLabel(names=class_names(settings.entities))),
         "spans": List(span),
     }
     if settings.categories:
@@ -68,14 +74,22 @@ def _features(settings: Settings) -> Any:
 def _annotation_features() -> Any:
     from datasets import Features, List, Value
 
-    return Features({"sentence_id": Value("string"), "article_id": Value("string"), "annotator": Value("string"),
-                     "text": Value("string"), "spans": List({"start": Value("int32"), "end": Value("int32"),
-                                                             "label": Value("string")}),
-                     "category": Value("string"), "ground_truth": Value("bool")})
+    return Features(
+        {
+            "sentence_id": Value("string"),
+            "article_id": Value("string"),
+            "annotator": Value("string"),
+            "text": Value("string"),
+            "spans": List({"start": Value("int32"), "end": Value("int32"), "label": Value("string")}),
+            "category": Value("string"),
+            "ground_truth": Value("bool"),
+        }
+    )
 
 
-def iter_rows(units: list[Unit], settings: Settings, split_of: dict[str, str],
-              report: PublishReport) -> Iterator[tuple[str, dict[str, Any]]]:
+def iter_rows(
+    units: list[Unit], settings: Settings, split_of: dict[str, str], report: PublishReport
+) -> Iterator[tuple[str, dict[str, Any]]]:
     """Yield (file name, row): dataset rows under `<split>`, the per-annotator layer under
     `annotations/<split>`. Adjudicates and tokenises one unit at a time (constant memory)."""
     nlp = tokenizer_nlp(settings.dataset["language"])
@@ -87,9 +101,14 @@ def iter_rows(units: list[Unit], settings: Settings, split_of: dict[str, str],
         report.how[how] += 1
         tags, bad = iob2_tags(doc, spans)
         report.misaligned += bad
-        row: dict[str, Any] = {"id": unit.sentence_id, "article_id": unit.article_id, "text": unit.text,
-                               "tokens": [t.text for t in doc], "ner_tags": [code[t] for t in tags],
-                               "spans": spans}
+        row: dict[str, Any] = {
+            "id": unit.sentence_id,
+            "article_id": unit.article_id,
+            "text": unit.text,
+            "tokens": [t.text for t in doc],
+            "ner_tags": [code[t] for t in tags],
+            "spans": spans,
+        }
         if settings.categories:
             row["category"] = settings.categories.index(category) if category in settings.categories else None
         row["n_annotators"] = len(unit.annotations)
@@ -98,11 +117,18 @@ def iter_rows(units: list[Unit], settings: Settings, split_of: dict[str, str],
         report.labels[split].update(s["label"] for s in spans)
         yield split, row
         for annotator, record in unit.annotations.items():
-            yield f"annotations/{split}", {
-                "sentence_id": unit.sentence_id, "article_id": unit.article_id, "annotator": annotator,
-                "text": unit.text, "spans": record["spans"], "category": record.get("category"),
-                "ground_truth": bool(record.get("ground_truth")),
-            }
+            yield (
+                f"annotations/{split}",
+                {
+                    "sentence_id": unit.sentence_id,
+                    "article_id": unit.article_id,
+                    "annotator": annotator,
+                    "text": unit.text,
+                    "spans": record["spans"],
+                    "category": record.get("category"),
+                    "ground_truth": bool(record.get("ground_truth")),
+                },
+            )
 
 
 def _check_row(name: str, row: dict[str, Any]) -> None:
@@ -118,29 +144,38 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "(absent)"
 
 
-def assign_splits(units: list[Unit], settings: Settings, sentences: list[dict[str, Any]] | None = None,
-                  report: PublishReport | None = None) -> dict[str, str]:
+def assign_splits(
+    units: list[Unit],
+    settings: Settings,
+    sentences: list[dict[str, Any]] | None = None,
+    report: PublishReport | None = None,
+) -> dict[str, str]:
     """sentence_id -> "train"/"validation"/"test", grouped by article (or paragraph) with a seeded hash."""
     if not units:
         raise PublishError("no annotated sentences to publish; pull annotations first (`newsner pull`)")
     group_of = {u.sentence_id: u.article_id for u in units}
     if settings.split["group_by"] == "paragraph":
         if sentences is None:
-            raise SplitError("[split] group_by = \"paragraph\" needs corpus/sentences.jsonl to find paragraphs")
+            raise SplitError('[split] group_by = "paragraph" needs corpus/sentences.jsonl to find paragraphs')
         paragraphs = {s["id"]: f"{s['article_id']}:{s['paragraph']}" for s in sentences}
         missing = [u.sentence_id for u in units if u.sentence_id not in paragraphs]
         if missing:
             raise SplitError(f"sentence {missing[0]} (and {len(missing) - 1} more) is not in corpus/sentences.jsonl")
         group_of = {u.sentence_id: paragraphs[u.sentence_id] for u in units}
-    groups = split_groups(list(group_of.values()), settings.split["seed"], settings.split["test_fraction"],
-                          settings.split["validation_fraction"])
+    groups = split_groups(
+        list(group_of.values()),
+        settings.split["seed"],
+        settings.split["test_fraction"],
+        settings.split["validation_fraction"],
+    )
     if report is not None:
         report.groups.update(groups.values())
     return {sid: groups[group] for sid, group in group_of.items()}
 
 
-def dataset_rows(units: list[Unit], settings: Settings, *,
-                 sentences: list[dict[str, Any]] | None = None) -> tuple[dict[str, list], PublishReport]:
+def dataset_rows(
+    units: list[Unit], settings: Settings, *, sentences: list[dict[str, Any]] | None = None
+) -> tuple[dict[str, list], PublishReport]:
     """All rows in memory, per file name (for `export`; `publish` streams instead)."""
     report = PublishReport()
     rows: dict[str, list] = {s: [] for s in SPLITS} | {f"annotations/{s}": [] for s in SPLITS}
@@ -190,17 +225,27 @@ def _measure(config: ConfigFiles, root: Path) -> None:
             metadata = pq.ParquetFile(path).metadata
             config.num_examples[split] = config.num_examples.get(split, 0) + metadata.num_rows
             config.num_bytes[split] = config.num_bytes.get(split, 0) + sum(
-                metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+                metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups)
+            )
             config.download_size += path.stat().st_size
             with path.open("rb") as handle:
                 digest.update(f"{split}/{path.name} ".encode() + hashlib.file_digest(handle, "sha256").digest())
     config.fingerprint = digest.hexdigest()
 
 
-def publish(units: list[Unit], settings: Settings, out_dir: Path, *, tasks: list[dict[str, Any]] | None = None,
-            sentences: list[dict[str, Any]] | None = None, inputs: dict[str, Path] | None = None,
-            pull_report: dict[str, Any] | None = None, agreement: dict[str, Any] | None = None,
-            force: bool = False, articles: list[dict[str, Any]] | None = None) -> PublishReport:
+def publish(
+    units: list[Unit],
+    settings: Settings,
+    out_dir: Path,
+    *,
+    tasks: list[dict[str, Any]] | None = None,
+    sentences: list[dict[str, Any]] | None = None,
+    inputs: dict[str, Path] | None = None,
+    pull_report: dict[str, Any] | None = None,
+    agreement: dict[str, Any] | None = None,
+    force: bool = False,
+    articles: list[dict[str, Any]] | None = None,
+) -> PublishReport:
     """Write `out_dir` (parquet per split and config, agreement, card). Byte-identical for identical input.
 
     `out_dir` is replaced as a whole, atomically, and only when it is empty, an earlier dataset, or
@@ -219,10 +264,13 @@ def publish(units: list[Unit], settings: Settings, out_dir: Path, *, tasks: list
     report = PublishReport()
     split_of = assign_splits(units, settings, sentences, report)
     with output_folder(out_dir, "publish", root=settings.root, force=force, legacy=_earlier_dataset) as tmp:
-        report.configs = {"default": ConfigFiles(_features(settings), "data"),
-                          "annotations": ConfigFiles(_annotation_features(), "data/annotations")}
-        schemas = {f"{c.folder}/{s}"[len("data/"):]: c.features.arrow_schema
-                   for c in report.configs.values() for s in SPLITS}
+        report.configs = {
+            "default": ConfigFiles(_features(settings), "data"),
+            "annotations": ConfigFiles(_annotation_features(), "data/annotations"),
+        }
+        schemas = {
+            f"{c.folder}/{s}"[len("data/") :]: c.features.arrow_schema for c in report.configs.values() for s in SPLITS
+        }
         _write_parquet(iter_rows(units, settings, split_of, report), schemas, tmp)
         for config in report.configs.values():
             _measure(config, tmp)
@@ -232,9 +280,18 @@ def publish(units: list[Unit], settings: Settings, out_dir: Path, *, tasks: list
         provenance = {name: _sha256(path) for name, path in sorted((inputs or {}).items())}
         used = {unit.article_id for unit in units}
         sources = [a for a in articles or [] if a["id"] in used]
-        (tmp / "README.md").write_text(dataset_card(settings, report, agreement, tasks, provenance, pull_report,
-                                                    sources=sources if articles is not None else None),
-                                       encoding="utf-8")
+        (tmp / "README.md").write_text(
+            dataset_card(
+                settings,
+                report,
+                agreement,
+                tasks,
+                provenance,
+                pull_report,
+                sources=sources if articles is not None else None,
+            ),
+            encoding="utf-8",
+        )
         report.files = _files(tmp)
     return report
 
@@ -249,8 +306,11 @@ def _earlier_dataset(folder: Path) -> bool:
     allowed = ("README.md", "agreement.json", "agreement.md")
     files = [p.relative_to(folder) for p in folder.rglob("*") if p.is_file()]
     return (folder / "README.md").is_file() and all(
-        str(f) in allowed or (f.suffix == ".png" and len(f.parts) == 1) or (f.parts[0] == "data" and f.suffix == ".parquet")
-        for f in files)
+        str(f) in allowed
+        or (f.suffix == ".png" and len(f.parts) == 1)
+        or (f.parts[0] == "data" and f.suffix == ".parquet")
+        for f in files
+    )
 
 
 def push_to_hub(out_dir: Path, repo: str, *, private: bool = False, dry_run: bool = False) -> list[str]:
@@ -266,8 +326,13 @@ def push_to_hub(out_dir: Path, repo: str, *, private: bool = False, dry_run: boo
     api = HfApi(token=token)
     try:
         api.create_repo(repo, repo_type="dataset", private=private, exist_ok=True)
-        api.upload_folder(folder_path=str(out_dir), repo_id=repo, repo_type="dataset",
-                          commit_message="Publish with newsner", ignore_patterns=[".*"])
+        api.upload_folder(
+            folder_path=str(out_dir),
+            repo_id=repo,
+            repo_type="dataset",
+            commit_message="Publish with newsner",
+            ignore_patterns=[".*"],
+        )
     except Exception as err:  # network and auth errors from the Hub client
         raise PublishError(f"pushing to the Hub repo {repo} failed: {type(err).__name__}") from None
     return files

@@ -44,8 +44,9 @@ class Selected:
     agreement: float
 
 
-def select_for_review(units: list[Unit], *, select: str = "disagreements", audit_fraction: float = 0.0,
-                      seed: str = "newsner") -> list[Selected]:
+def select_for_review(
+    units: list[Unit], *, select: str = "disagreements", audit_fraction: float = 0.0, seed: str = "newsner"
+) -> list[Selected]:
     """The sentences (with two or more annotators) that need a decision, worst agreement first.
 
     `select="disagreements"` takes those whose versions differ, plus `audit_fraction` of the agreeing
@@ -72,13 +73,30 @@ def select_for_review(units: list[Unit], *, select: str = "disagreements", audit
 
 def _result(unit: Unit, spans: list[dict[str, Any]], category: str | None, prefix: str) -> list[dict[str, Any]]:
     result: list[dict[str, Any]] = [
-        {"id": f"{prefix}{i}", "from_name": FROM_NAME, "to_name": TO_NAME, "type": "labels",
-         "value": {"start": s["start"], "end": s["end"], "text": unit.text[s["start"]:s["end"]], "labels": [s["label"]]}}
+        {
+            "id": f"{prefix}{i}",
+            "from_name": FROM_NAME,
+            "to_name": TO_NAME,
+            "type": "labels",
+            "value": {
+                "start": s["start"],
+                "end": s["end"],
+                "text": unit.text[s["start"] : s["end"]],
+                "labels": [s["label"]],
+            },
+        }
         for i, s in enumerate(sorted(spans, key=lambda s: (s["start"], s["end"], s["label"])))
     ]
     if category is not None:
-        result.append({"id": f"{prefix}c", "from_name": CATEGORY_NAME, "to_name": TO_NAME, "type": "choices",
-                       "value": {"choices": [category]}})
+        result.append(
+            {
+                "id": f"{prefix}c",
+                "from_name": CATEGORY_NAME,
+                "to_name": TO_NAME,
+                "type": "choices",
+                "value": {"choices": [category]},
+            }
+        )
     return result
 
 
@@ -99,20 +117,32 @@ def review_predictions(unit: Unit) -> list[dict[str, Any]]:
     annotators in reverse order: on screen the annotators read in pseudonym order, then the merge.
     """
     spans, _, category = majority(unit)
-    predictions = [{"model_version": MERGE, "score": unit_agreement(unit) or 0.0,
-                    "result": _result(unit, spans, category, "m")}]
+    predictions = [
+        {"model_version": MERGE, "score": unit_agreement(unit) or 0.0, "result": _result(unit, spans, category, "m")}
+    ]
     for n, (annotator, record) in reversed(list(enumerate(sorted(unit.annotations.items())))):
-        predictions.append({"model_version": annotator, "score": _agreement_with_others(unit, annotator),
-                            "result": _result(unit, record["spans"], record.get("category"), f"v{n}-")})
+        predictions.append(
+            {
+                "model_version": annotator,
+                "score": _agreement_with_others(unit, annotator),
+                "result": _result(unit, record["spans"], record.get("category"), f"v{n}-"),
+            }
+        )
     return predictions
 
 
 def review_data(selected: Selected, versions_at: str) -> dict[str, Any]:
     """The task data: the sentence, why it is here, its agreement and the versions on screen."""
     unit = selected.unit
-    return {"text": unit.text, "sentence_id": unit.sentence_id, "article_id": unit.article_id,
-            "reason": selected.reason, "agreement": selected.agreement, "versions": versions(unit),
-            "versions_at": versions_at}
+    return {
+        "text": unit.text,
+        "sentence_id": unit.sentence_id,
+        "article_id": unit.article_id,
+        "reason": selected.reason,
+        "agreement": selected.agreement,
+        "versions": versions(unit),
+        "versions_at": versions_at,
+    }
 
 
 def review_task(selected: Selected, versions_at: str) -> dict[str, Any]:

@@ -13,8 +13,18 @@ from jsonschema import Draft202012Validator
 
 from newsner.errors import NewsnerError
 
-SCHEMA_NAMES = ("article", "sentence", "task", "annotation", "dataset-row", "config", "assignment", "annotators",
-                "raw-article", "adjudication")
+SCHEMA_NAMES = (
+    "article",
+    "sentence",
+    "task",
+    "annotation",
+    "dataset-row",
+    "config",
+    "assignment",
+    "annotators",
+    "raw-article",
+    "adjudication",
+)
 
 
 def schema_dir() -> Path:
@@ -43,8 +53,17 @@ def validator(name: str) -> Draft202012Validator:
 
 
 # keywords whose meaning fastjsonschema (drafts 4-7) does not know: such schemas take the slow path
-DRAFT_2020_ONLY = ("prefixItems", "$defs", "dependentRequired", "dependentSchemas", "unevaluatedProperties",
-                   "unevaluatedItems", "$dynamicRef", "minContains", "maxContains")
+DRAFT_2020_ONLY = (
+    "prefixItems",
+    "$defs",
+    "dependentRequired",
+    "dependentSchemas",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "$dynamicRef",
+    "minContains",
+    "maxContains",
+)
 
 
 @functools.cache

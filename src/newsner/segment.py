@@ -30,7 +30,8 @@ _AFTER_TIME = re.compile(
     r"(?:January|February|March|April|May|June|July|August|September|October|November|December)\b|"
     r"(?:local time|[A-Z]{1,4}T|GMT|UTC)\b|\(\d{4} GMT\)|"
     # "5 p.m. Moscow time", "9 a.m. Eastern Standard Time" (but not "Next time, ...")
-    r"(?!(?:Next|This|Last|Every|Each|Some|Any|No|That|The|One|At|By)\b)[A-Z][a-z]+ (?:[Ss]tandard |[Dd]aylight )?[Tt]ime\b"
+    r"(?!(?:Next|This|Last|Every|Each|Some|Any|No|That|The|One|At|By)\b)"
+    r"[A-Z][a-z]+ (?:[Ss]tandard |[Dd]aylight )?[Tt]ime\b"
 )
 _STARTERS = (
     "The|Then|He|She|It|They|We|I|You|But|And|This|That|These|Those|There|Their|His|Her|Its|Our|In|On|At|"
@@ -105,8 +106,12 @@ class SplitReport:
         self.pieces += other.pieces
 
     def summary(self) -> str:
-        extra = (f"; {len(self.long_runs)} runs longer than {MAX_SENTENCE_CHARS} characters broken into "
-                 f"{self.pieces} pieces at the nearest safe point" if self.long_runs else "")
+        extra = (
+            f"; {len(self.long_runs)} runs longer than {MAX_SENTENCE_CHARS} characters broken into "
+            f"{self.pieces} pieces at the nearest safe point"
+            if self.long_runs
+            else ""
+        )
         return f"{self.sentences} sentences from {self.articles} articles{extra}"
 
 
@@ -227,8 +232,12 @@ def _paragraph_blocks(text: str) -> Iterator[tuple[int, int]]:
     yield pos, len(text)
 
 
-def sentence_spans(text: str, paragraphs: Iterable[tuple[int, int]] | None = None,
-                   report: SplitReport | None = None, where: str = "text") -> list[tuple[int, int, int]]:
+def sentence_spans(
+    text: str,
+    paragraphs: Iterable[tuple[int, int]] | None = None,
+    report: SplitReport | None = None,
+    where: str = "text",
+) -> list[tuple[int, int, int]]:
     """Return `(start, end, paragraph_index)` for every sentence of `text`.
 
     `paragraphs` are `[start, end)` ranges (as in an article record); without them, blank lines
@@ -286,15 +295,17 @@ def split_article(article: dict[str, Any], report: SplitReport | None = None) ->
     spans = sentence_spans(text, [tuple(p) for p in article["paragraphs"]], report, where=f"article {article['id']}")
     for index, (start, end, paragraph) in enumerate(spans):
         sentence_text = text[start:end]
-        sentences.append({
-            "id": sentence_id(article["id"], start, sentence_text),
-            "article_id": article["id"],
-            "index": index,
-            "text": sentence_text,
-            "start": start,
-            "end": end,
-            "paragraph": paragraph,
-        })
+        sentences.append(
+            {
+                "id": sentence_id(article["id"], start, sentence_text),
+                "article_id": article["id"],
+                "index": index,
+                "text": sentence_text,
+                "start": start,
+                "end": end,
+                "paragraph": paragraph,
+            }
+        )
     if report is not None:
         report.articles += 1
         report.sentences += len(sentences)

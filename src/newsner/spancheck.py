@@ -55,8 +55,9 @@ def span_issues(text: str, start: int, end: int) -> list[str]:
             found.append("punctuation")
         core_start = start + len(span) - len(span.lstrip())
         core_end = core_start + len(core)
-        found += [name for name in ALIGN_RULES
-                  if RULES[name](text, core_start, core_end, "") != (core_start, core_end, "")]
+        found += [
+            name for name in ALIGN_RULES if RULES[name](text, core_start, core_end, "") != (core_start, core_end, "")
+        ]
     starts_inside = 0 < start < len(text) and text[start - 1].isalnum() and text[start].isalnum()
     ends_inside = 0 < end < len(text) and text[end - 1].isalnum() and text[end].isalnum()
     if starts_inside or ends_inside:
@@ -81,8 +82,20 @@ def check_records(items: Iterable[tuple[str, str, str, list[dict[str, Any]]]], l
             total += 1
             counts.setdefault(annotator, Counter()).update(issues)
             if len(cases) < limit:
-                cases.append({"sentence_id": sentence_id, "annotator": annotator, "start": span["start"],
-                              "end": span["end"], "label": span["label"], "text": text[span["start"]:span["end"]],
-                              "issues": issues})
-    return {"n_spans": total, "checks": dict(CHECKS),
-            "per_annotator": {name: dict(sorted(c.items())) for name, c in sorted(counts.items())}, "cases": cases}
+                cases.append(
+                    {
+                        "sentence_id": sentence_id,
+                        "annotator": annotator,
+                        "start": span["start"],
+                        "end": span["end"],
+                        "label": span["label"],
+                        "text": text[span["start"] : span["end"]],
+                        "issues": issues,
+                    }
+                )
+    return {
+        "n_spans": total,
+        "checks": dict(CHECKS),
+        "per_annotator": {name: dict(sorted(c.items())) for name, c in sorted(counts.items())},
+        "cases": cases,
+    }

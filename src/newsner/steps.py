@@ -36,18 +36,27 @@ def ingest_step(raw_paths: Iterable[str | Path], output: str | Path) -> tuple[in
 
     articles, report = ingest(raw_paths)
     if not articles and str(output) != "-":
-        raise InputError("no article could be read" + (f" ({len(report.skipped)} inputs skipped):\n"
-                                                       + "\n".join(report.skipped[:20]) if report.skipped else "")
-                         + f"\n{output} was left as it was; check the paths (.txt, .md or .jsonl files or folders)")
+        raise InputError(
+            "no article could be read"
+            + (f" ({len(report.skipped)} inputs skipped):\n" + "\n".join(report.skipped[:20]) if report.skipped else "")
+            + f"\n{output} was left as it was; check the paths (.txt, .md or .jsonl files or folders)"
+        )
     problems = [f"{a['source']}: {p}" for a in articles for p in record_problems("article", a)]
     if problems:
-        raise ValidationError("ingest produced invalid records (a bug; please report it):\n" + "\n".join(problems),
-                              problems)
+        raise ValidationError(
+            "ingest produced invalid records (a bug; please report it):\n" + "\n".join(problems), problems
+        )
     return write_jsonl(output, articles), report
 
 
-def split_step(articles: Path, output: str | Path, *, scheduler: str | None = None, workers: int | None = None,
-               batch_size: int = 64) -> Any:
+def split_step(
+    articles: Path,
+    output: str | Path,
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    batch_size: int = 64,
+) -> Any:
     """Split validated article records into sentence records; return the SplitReport.
 
     `scheduler` (else `DASK_SCHEDULER_ADDRESS`) or `workers` split batches of articles on Dask; the
@@ -81,9 +90,19 @@ def split_step(articles: Path, output: str | Path, *, scheduler: str | None = No
     return report
 
 
-def prelabel_step(sentences: Path, output: str | Path, settings: Settings, *, model: str | None = None,
-                  n_process: int | None = None, batch_size: int | None = None, scores: str | None = None,
-                  scheduler: str | None = None, workers: int | None = None, show_progress: bool = False) -> Any:
+def prelabel_step(
+    sentences: Path,
+    output: str | Path,
+    settings: Settings,
+    *,
+    model: str | None = None,
+    n_process: int | None = None,
+    batch_size: int | None = None,
+    scores: str | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    show_progress: bool = False,
+) -> Any:
     """Pre-label validated sentence records into Label Studio tasks; return the PrelabelReport.
 
     `scheduler` (else `DASK_SCHEDULER_ADDRESS`) runs on that Dask cluster; `workers` on a local one.
@@ -98,9 +117,20 @@ def prelabel_step(sentences: Path, output: str | Path, settings: Settings, *, mo
     records = (record for _, record in read_jsonl(sentences))
     if show_progress:
         records = progress(records, total=count, description="prelabel")
-    write_jsonl(output, prelabel(records, settings, model=model, n_process=n_process, batch_size=batch_size,
-                                 scores=scores, report=report, workers=workers,
-                                 scheduler=None if workers else scheduler_address(scheduler)))
+    write_jsonl(
+        output,
+        prelabel(
+            records,
+            settings,
+            model=model,
+            n_process=n_process,
+            batch_size=batch_size,
+            scores=scores,
+            report=report,
+            workers=workers,
+            scheduler=None if workers else scheduler_address(scheduler),
+        ),
+    )
     return report
 
 
@@ -120,21 +150,37 @@ def optional_records(path: Path, schema: str, settings: Settings | None = None) 
     return read_records(path)
 
 
-def train_step(annotations: Path, output: Path, settings: Settings, *, sentences: Path, options: Any = None,
-               on_progress: Any = None, force: bool = False) -> Any:
+def train_step(
+    annotations: Path,
+    output: Path,
+    settings: Settings,
+    *,
+    sentences: Path,
+    options: Any = None,
+    on_progress: Any = None,
+    force: bool = False,
+) -> Any:
     """Train a pre-label model from the adjudicated annotations into `output`; return the TrainReport."""
     from newsner.train import train_model
 
-    return train_model(read_units(annotations, settings), settings, output, options=options,
-                       sentences=optional_records(sentences, "sentence"), on_progress=on_progress, force=force)
+    return train_model(
+        read_units(annotations, settings),
+        settings,
+        output,
+        options=options,
+        sentences=optional_records(sentences, "sentence"),
+        on_progress=on_progress,
+        force=force,
+    )
 
 
 def export_step(kind: str, annotations: Path, output: Path, settings: Settings, *, sentences: Path) -> Any:
     """Write the `kind` export (spacy, conll) of the adjudicated split data; return (paths, report)."""
     from newsner.export import export
 
-    return export(kind, read_units(annotations, settings), settings, output,
-                  sentences=optional_records(sentences, "sentence"))
+    return export(
+        kind, read_units(annotations, settings), settings, output, sentences=optional_records(sentences, "sentence")
+    )
 
 
 def read_units(annotations: Path, settings: Settings, adjudications: Path | None = None) -> list[Any]:
@@ -159,8 +205,16 @@ def adjudications_path(annotations: Path, adjudications: Path | None = None) -> 
     return adjudications if adjudications is not None else annotations.parent / ADJUDICATIONS_FILE
 
 
-def agree_step(annotations: Path, output: Path, settings: Settings, *, predictions: Path | None = None,
-               plots: bool = True, units: list[Any] | None = None, adjudications: Path | None = None) -> dict[str, Any]:
+def agree_step(
+    annotations: Path,
+    output: Path,
+    settings: Settings,
+    *,
+    predictions: Path | None = None,
+    plots: bool = True,
+    units: list[Any] | None = None,
+    adjudications: Path | None = None,
+) -> dict[str, Any]:
     """Write the agreement report (json, md, plots) into `output`; return it."""
     from newsner.agreement import agreement_report
     from newsner.agreement_output import write_agreement
@@ -173,9 +227,19 @@ def agree_step(annotations: Path, output: Path, settings: Settings, *, predictio
     return report
 
 
-def publish_step(annotations: Path, output: Path, settings: Settings, *, tasks: Path, sentences: Path,
-                 units: list[Any] | None = None, agreement: dict[str, Any] | None = None,
-                 adjudications: Path | None = None, force: bool = False, articles: Path | None = None) -> Any:
+def publish_step(
+    annotations: Path,
+    output: Path,
+    settings: Settings,
+    *,
+    tasks: Path,
+    sentences: Path,
+    units: list[Any] | None = None,
+    agreement: dict[str, Any] | None = None,
+    adjudications: Path | None = None,
+    force: bool = False,
+    articles: Path | None = None,
+) -> Any:
     """Adjudicate and write the Hugging Face dataset into `output`; return the PublishReport.
 
     `tasks`, `sentences` and `articles` (default: `articles.jsonl` beside the sentences) are read when they
@@ -189,12 +253,22 @@ def publish_step(annotations: Path, output: Path, settings: Settings, *, tasks: 
     decisions = adjudications_path(annotations, adjudications)
     pull_report_path = annotations.parent / "pull-report.json"
     articles = articles if articles is not None else sentences.parent / "articles.jsonl"
-    return publish(units, settings, output, tasks=optional_records(tasks, "task", settings),
-                   sentences=optional_records(sentences, "sentence"), articles=optional_records(articles, "article"),
-                   pull_report=json.loads(pull_report_path.read_text()) if pull_report_path.is_file() else None,
-                   inputs={_relative(path, settings.root): path for path in (annotations, decisions, tasks, sentences)
-                           if path.is_file() or path != decisions},
-                   agreement=agreement, force=force)
+    return publish(
+        units,
+        settings,
+        output,
+        tasks=optional_records(tasks, "task", settings),
+        sentences=optional_records(sentences, "sentence"),
+        articles=optional_records(articles, "article"),
+        pull_report=json.loads(pull_report_path.read_text()) if pull_report_path.is_file() else None,
+        inputs={
+            _relative(path, settings.root): path
+            for path in (annotations, decisions, tasks, sentences)
+            if path.is_file() or path != decisions
+        },
+        agreement=agreement,
+        force=force,
+    )
 
 
 def _relative(path: Path, root: Path) -> str:

@@ -161,9 +161,13 @@ class TrainOptions:
     hidden_width: int = 64  # the NER parser's hidden layer
 
     def architecture(self) -> dict[str, Any]:
-        return {"width": self.width, "depth": self.depth, "window_size": self.window_size,
-                "rows": [self.embed_rows, self.embed_rows // 5, self.embed_rows // 2, self.embed_rows // 2],
-                "hidden_width": self.hidden_width}
+        return {
+            "width": self.width,
+            "depth": self.depth,
+            "window_size": self.window_size,
+            "rows": [self.embed_rows, self.embed_rows // 5, self.embed_rows // 2, self.embed_rows // 2],
+            "hidden_width": self.hidden_width,
+        }
 
 
 BASE_ARCHITECTURE = TrainOptions().architecture()
@@ -180,11 +184,13 @@ class TrainReport:
 
     def summary(self) -> str:
         m = self.metrics
-        return (f"{m['train_sentences']} training sentences, {m['steps']} steps in {m['seconds']:.0f} s "
-                f"(stopped by {m['stopped_by']}; evaluated every {m['eval_frequency']} steps); best validation F1 "
-                f"{m['validation']['f1']:.3f} at step {m['best_step']}; test split ({m['test_sentences']} sentences, "
-                f"reported once): P {m['test']['precision']:.3f} R {m['test']['recall']:.3f} F1 {m['test']['f1']:.3f}; "
-                f"model {m['model']}")
+        return (
+            f"{m['train_sentences']} training sentences, {m['steps']} steps in {m['seconds']:.0f} s "
+            f"(stopped by {m['stopped_by']}; evaluated every {m['eval_frequency']} steps); best validation F1 "
+            f"{m['validation']['f1']:.3f} at step {m['best_step']}; test split ({m['test_sentences']} sentences, "
+            f"reported once): P {m['test']['precision']:.3f} R {m['test']['recall']:.3f} F1 {m['test']['f1']:.3f}; "
+            f"model {m['model']}"
+        )
 
 
 CALLBACK = "newsner.tok2vec_from_base.v1"
@@ -202,14 +208,18 @@ def tok2vec_from_base(base: str) -> Callable[[Any], Any]:
 
         source = spacy.load(base)
         if "ner" not in source.pipe_names:
-            raise ModelError(f"base pipeline {base!r} has no `ner` whose weights could be reused; "
-                             f"train from scratch with --from-scratch")
+            raise ModelError(
+                f"base pipeline {base!r} has no `ner` whose weights could be reused; "
+                f"train from scratch with --from-scratch"
+            )
         try:
             weights = source.get_pipe("ner").model.get_ref("tok2vec").layers[0].to_bytes()
             nlp.get_pipe("tok2vec").model.from_bytes(weights)
         except (KeyError, ValueError, IndexError) as err:
-            raise ModelError(f"the weights of {base!r} do not fit the efficiency NER architecture ({err}); "
-                             f"train from scratch with --from-scratch") from None
+            raise ModelError(
+                f"the weights of {base!r} do not fit the efficiency NER architecture ({err}); "
+                f"train from scratch with --from-scratch"
+            ) from None
         return nlp
 
     return copy_weights
@@ -222,9 +232,16 @@ def _data_hash(paths: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def train_model(units: list[Unit], settings: Settings, output: Path, *, options: TrainOptions | None = None,
-                sentences: list[dict[str, Any]] | None = None,
-                on_progress: Callable[[dict[str, Any]], None] | None = None, force: bool = False) -> TrainReport:
+def train_model(
+    units: list[Unit],
+    settings: Settings,
+    output: Path,
+    *,
+    options: TrainOptions | None = None,
+    sentences: list[dict[str, Any]] | None = None,
+    on_progress: Callable[[dict[str, Any]], None] | None = None,
+    force: bool = False,
+) -> TrainReport:
     """Train an NER pipeline on the adjudicated train split and write it, with `metrics.json`, to `output`.
 
     Model selection and early stopping use the validation split; the test split is evaluated once, at
@@ -262,14 +279,17 @@ def train_model(units: list[Unit], settings: Settings, output: Path, *, options:
             raise InputError(
                 f"too little data to train: {counts['train']} training, {counts['validation']} validation and "
                 f"{counts['test']} test sentences; every split needs sentences: annotate more, or for a first small "
-                f"round set [split] group_by = \"paragraph\" (or adjust validation_fraction / test_fraction)")
+                f'round set [split] group_by = "paragraph" (or adjust validation_fraction / test_fraction)'
+            )
         seen = {ent.label_ for doc in docs["train"].get_docs(_vocab()) for ent in doc.ents}
         missing = [label for label in settings.entities if label not in seen]
         if missing:
-            message = (f"no training example of {', '.join(missing)}: the model cannot learn "
-                       f"{'it' if len(missing) == 1 else 'them'} from this data (annotate sentences with "
-                       f"{'it' if len(missing) == 1 else 'them'}, or drop {'it' if len(missing) == 1 else 'them'} from "
-                       f"[labels] entities)")
+            message = (
+                f"no training example of {', '.join(missing)}: the model cannot learn "
+                f"{'it' if len(missing) == 1 else 'them'} from this data (annotate sentences with "
+                f"{'it' if len(missing) == 1 else 'them'}, or drop {'it' if len(missing) == 1 else 'them'} from "
+                f"[labels] entities)"
+            )
             if options.strict:
                 raise InputError(message)
             report.warnings.append(message)
@@ -277,22 +297,43 @@ def train_model(units: list[Unit], settings: Settings, output: Path, *, options:
         architecture = options.architecture()
         changed = {k: v for k, v in architecture.items() if k != "hidden_width" and v != BASE_ARCHITECTURE[k]}
         if base and changed:
-            raise InputError(f"the base pipeline's weights fit only its own tok2vec ({', '.join(f'{k} {BASE_ARCHITECTURE[k]}' for k in changed)}); "
-                             f"to train another architecture ({', '.join(f'{k} {v}' for k, v in changed.items())}), "
-                             f"add --from-scratch")
-        text = CONFIG.format(seed=options.seed, **architecture, lang=settings.dataset["language"], dropout=options.dropout,
-                             patience=options.patience, max_steps=options.max_steps, max_epochs=options.max_epochs,
-                             eval_frequency=options.eval_frequency or MAX_EVAL_FREQUENCY,
-                             initialize=FROM_BASE.format(base=base) if base else "")
-        config = load_config_from_str(text, overrides={"paths.train": str(work / "data" / "train.spacy"),
-                                                       "paths.dev": str(work / "data" / "validation.spacy")})
+            own = ", ".join(f"{k} {BASE_ARCHITECTURE[k]}" for k in changed)
+            raise InputError(
+                f"the base pipeline's weights fit only its own tok2vec ({own}); "
+                f"to train another architecture ({', '.join(f'{k} {v}' for k, v in changed.items())}), "
+                f"add --from-scratch"
+            )
+        text = CONFIG.format(
+            seed=options.seed,
+            **architecture,
+            lang=settings.dataset["language"],
+            dropout=options.dropout,
+            patience=options.patience,
+            max_steps=options.max_steps,
+            max_epochs=options.max_epochs,
+            eval_frequency=options.eval_frequency or MAX_EVAL_FREQUENCY,
+            initialize=FROM_BASE.format(base=base) if base else "",
+        )
+        config = load_config_from_str(
+            text,
+            overrides={
+                "paths.train": str(work / "data" / "train.spacy"),
+                "paths.dev": str(work / "data" / "validation.spacy"),
+            },
+        )
         config = load_model_from_config(config, auto_fill=True, validate=True).config  # spaCy's defaults filled in
         run = _run_loop(config, base, options, work, on_progress)
         best = run["nlp"]
-        best.meta.update({"name": _model_name(settings), "version": f"0.1.0+{data_hash[:8]}",
-                          "description": f"NER for {settings.dataset['name']}, trained by newsner {__version__} on "
-                                         f"{counts['train']} adjudicated sentences (training data sha256 "
-                                         f"{data_hash[:16]})", "labels": {"ner": settings.entities}})
+        best.meta.update(
+            {
+                "name": _model_name(settings),
+                "version": f"0.1.0+{data_hash[:8]}",
+                "description": f"NER for {settings.dataset['name']}, trained by newsner {__version__} on "
+                f"{counts['train']} adjudicated sentences (training data sha256 "
+                f"{data_hash[:16]})",
+                "labels": {"ner": settings.entities},
+            }
+        )
         test = _scores(best, docs["test"])
         metrics = {
             "base_model": base or None,
@@ -317,8 +358,7 @@ def train_model(units: list[Unit], settings: Settings, output: Path, *, options:
         with output_folder(output, "train", root=settings.root, force=force, legacy=_earlier_model) as folder:
             best.to_disk(folder)
             _portable_config(folder / "config.cfg", eval_frequency=run["eval_frequency"])
-            (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n",
-                                                 encoding="utf-8")
+            (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     report.metrics = metrics
     return report
 
@@ -341,15 +381,21 @@ def _scores(nlp: Any, docbin: Any) -> dict[str, Any]:
     from spacy.training import Example
 
     scores = nlp.evaluate([Example(nlp.make_doc(doc.text), doc) for doc in docbin.get_docs(nlp.vocab)])
-    micro = {"precision": round(scores["ents_p"] or 0.0, 4), "recall": round(scores["ents_r"] or 0.0, 4),
-             "f1": round(scores["ents_f"] or 0.0, 4)}
-    per_label = {label: {"precision": round(v["p"], 4), "recall": round(v["r"], 4), "f1": round(v["f"], 4)}
-                 for label, v in sorted((scores.get("ents_per_type") or {}).items())}
+    micro = {
+        "precision": round(scores["ents_p"] or 0.0, 4),
+        "recall": round(scores["ents_r"] or 0.0, 4),
+        "f1": round(scores["ents_f"] or 0.0, 4),
+    }
+    per_label = {
+        label: {"precision": round(v["p"], 4), "recall": round(v["r"], 4), "f1": round(v["f"], 4)}
+        for label, v in sorted((scores.get("ents_per_type") or {}).items())
+    }
     return {"micro": micro, "per_label": per_label}
 
 
-def _run_loop(config: Any, base: str, options: TrainOptions, work: Path,
-              on_progress: Callable[[dict[str, Any]], None] | None) -> dict[str, Any]:
+def _run_loop(
+    config: Any, base: str, options: TrainOptions, work: Path, on_progress: Callable[[dict[str, Any]], None] | None
+) -> dict[str, Any]:
     """spaCy's own training loop (`train_while_improving`, what `spacy train` wraps), driven step by step.
 
     Returns the best pipeline on validation (loaded from disk), the steps, the best step, the evaluation
@@ -366,17 +412,28 @@ def _run_loop(config: Any, base: str, options: TrainOptions, work: Path,
     except OSError as err:
         raise ModelError(f"base pipeline {base!r} cannot be loaded ({err}); install it or use --from-scratch") from None
     training = registry.resolve(nlp.config.interpolate()["training"], schema=ConfigSchemaTraining)
-    train_corpus, dev_corpus = resolve_dot_names(nlp.config.interpolate(),
-                                                 [training["train_corpus"], training["dev_corpus"]])
+    train_corpus, dev_corpus = resolve_dot_names(
+        nlp.config.interpolate(), [training["train_corpus"], training["dev_corpus"]]
+    )
     frequency = options.eval_frequency or _eval_frequency(nlp, train_corpus, training["batcher"], options)
     evaluate = create_evaluation_callback(nlp, dev_corpus, training["score_weights"])
     optimizer = training["optimizer"]
     start = time.perf_counter()
     deadline = start + options.max_seconds if options.max_seconds is not None else None
     steps = train_while_improving(
-        nlp, optimizer, create_train_batches(nlp, train_corpus, training["batcher"], options.max_epochs), evaluate,
-        dropout=options.dropout, accumulate_gradient=1, patience=options.patience, max_steps=options.max_steps,
-        eval_frequency=frequency, exclude=[], annotating_components=[], before_update=None)
+        nlp,
+        optimizer,
+        create_train_batches(nlp, train_corpus, training["batcher"], options.max_epochs),
+        evaluate,
+        dropout=options.dropout,
+        accumulate_gradient=1,
+        patience=options.patience,
+        max_steps=options.max_steps,
+        eval_frequency=frequency,
+        exclude=[],
+        annotating_components=[],
+        before_update=None,
+    )
     best_path = work / "model-best"
     best_score, best_step, step, stopped, last_evaluated = -1.0, -1, 0, None, -1
     epoch, losses, checkpoints = 0, 0.0, []
@@ -390,8 +447,16 @@ def _run_loop(config: Any, base: str, options: TrainOptions, work: Path,
 
     def report(score: float, at: int) -> None:
         if on_progress is not None:
-            on_progress({"step": at, "epoch": epoch, "loss": losses, "f1": score, "best_f1": best_score,
-                         "seconds": time.perf_counter() - start})
+            on_progress(
+                {
+                    "step": at,
+                    "epoch": epoch,
+                    "loss": losses,
+                    "f1": score,
+                    "best_f1": best_score,
+                    "seconds": time.perf_counter() - start,
+                }
+            )
 
     for _, info, is_best in steps:
         step, epoch, checkpoints = info["step"], info["epoch"], info["checkpoints"]
@@ -405,15 +470,26 @@ def _run_loop(config: Any, base: str, options: TrainOptions, work: Path,
             break
     if stopped is None:  # spaCy's loop checks patience (from its earliest best step), then max_steps, else epochs
         earliest_best = -max((score, -at) for score, at in checkpoints)[1] if checkpoints else 0
-        stopped = ("patience" if options.patience and step - earliest_best >= options.patience
-                   else "max_steps" if options.max_steps and step >= options.max_steps else "max_epochs")
+        stopped = (
+            "patience"
+            if options.patience and step - earliest_best >= options.patience
+            else "max_steps"
+            if options.max_steps and step >= options.max_steps
+            else "max_epochs"
+        )
     if last_evaluated != step:  # always judge the final weights too
         with nlp.use_params(optimizer.averages):
             score, _ = evaluate()
         keep(float(score), step)
         report(float(score), step)
-    return {"nlp": spacy.load(best_path), "steps": step + 1, "best_step": best_step, "eval_frequency": frequency,
-            "stopped_by": stopped, "seconds": time.perf_counter() - start}
+    return {
+        "nlp": spacy.load(best_path),
+        "steps": step + 1,
+        "best_step": best_step,
+        "eval_frequency": frequency,
+        "stopped_by": stopped,
+        "seconds": time.perf_counter() - start,
+    }
 
 
 def _eval_frequency(nlp: Any, corpus: Any, batcher: Any, options: TrainOptions) -> int:

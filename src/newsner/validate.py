@@ -72,8 +72,10 @@ def _check_task(record: dict[str, Any], labels: set[str] | None) -> Iterator[str
         for i, item in enumerate(results):
             value = item["value"]
             if value["start"] < value["end"] <= len(text) and text[value["start"] : value["end"]] != value["text"]:
-                yield (f"[$.predictions[{p}].result[{i}].value.text] {value['text']!r} differs from "
-                       f"text[{value['start']}:{value['end']}] = {text[value['start']:value['end']]!r}")
+                yield (
+                    f"[$.predictions[{p}].result[{i}].value.text] {value['text']!r} differs from "
+                    f"text[{value['start']}:{value['end']}] = {text[value['start'] : value['end']]!r}"
+                )
 
 
 def _check_annotation(record: dict[str, Any], labels: set[str] | None) -> Iterator[str]:
@@ -119,7 +121,9 @@ def schema_for(path: Path, schema: str | None = None) -> str:
     )
 
 
-def validate_file(path: str | Path, *, schema: str | None = None, settings: Settings | None = None) -> tuple[int, list[str]]:
+def validate_file(
+    path: str | Path, *, schema: str | None = None, settings: Settings | None = None
+) -> tuple[int, list[str]]:
     """Validate one JSONL record file; return (records checked, `file:line: [path] message` problems).
 
     Memory stays small whatever the file's size: duplicate keys are found from an 8-byte digest per
@@ -186,8 +190,9 @@ def default_paths(root: Path) -> list[Path]:
     return found
 
 
-def validate_paths(paths: Iterable[str | Path], *, schema: str | None = None,
-                   settings: Settings | None = None) -> tuple[int, int, list[str]]:
+def validate_paths(
+    paths: Iterable[str | Path], *, schema: str | None = None, settings: Settings | None = None
+) -> tuple[int, int, list[str]]:
     """Validate several files; return (files, records, problems)."""
     files = records = 0
     problems: list[str] = []

@@ -15,11 +15,19 @@ ROLES = ("annotator", "reviewer")
 
 
 def _check_emails(emails: list[str]) -> None:
-    bad = [e for e in emails if "@" not in e.strip() or e.strip().startswith("@") or e.strip().endswith("@")
-           or any(c.isspace() for c in e.strip())]
+    bad = [
+        e
+        for e in emails
+        if "@" not in e.strip()
+        or e.strip().startswith("@")
+        or e.strip().endswith("@")
+        or any(c.isspace() for c in e.strip())
+    ]
     if bad:
-        raise InputError(f"not an e-mail address: {', '.join(repr(b) for b in bad)}; accounts are made for e-mail "
-                         f"addresses (name@example.org)")
+        raise InputError(
+            f"not an e-mail address: {', '.join(repr(b) for b in bad)}; accounts are made for e-mail "
+            f"addresses (name@example.org)"
+        )
 
 
 def add_people(settings: Settings, emails: list[str], role: str = "annotator") -> tuple[list[str], list[str]]:
@@ -46,8 +54,10 @@ def add_people(settings: Settings, emails: list[str], role: str = "annotator") -
         known = {(u.email or "").strip().lower() for u in users}
         missing = [e for e in emails if e.strip().lower() not in known]
         if missing:
-            raise StudioError(f"no account on {connection.url} for {', '.join(missing)}; invite them in Label Studio "
-                              f"(Organization, Add People) and run this again")
+            raise StudioError(
+                f"no account on {connection.url} for {', '.join(missing)}; invite them in Label Studio "
+                f"(Organization, Add People) and run this again"
+            )
     return register(settings.root, emails, prefix=REVIEWER_PREFIX if role == "reviewer" else PREFIX)
 
 
@@ -81,8 +91,10 @@ def login_details(settings: Settings, email: str, studio: Any = None) -> Login:
     maintainer = email.strip().lower() == studio.credentials()["admin"]["email"]
     role = "maintainer" if maintainer else "reviewer" if pool and reviewer in pool.reviewers else "annotator"
     if role == "annotator" and not (pool and name in pool.annotators):
-        raise StudioError(f"{email} has an account but is in neither the annotator nor the reviewer pool; add them "
-                          f"with `newsner studio add-annotator {email}` or `newsner studio add-reviewer {email}`")
+        raise StudioError(
+            f"{email} has an account but is in neither the annotator nor the reviewer pool; add them "
+            f"with `newsner studio add-annotator {email}` or `newsner studio add-reviewer {email}`"
+        )
     login = Login(url=account["url"], email=email, password=account["password"], role=role)
     base = settings.studio["project"]
     try:
@@ -100,8 +112,10 @@ def login_details(settings: Settings, email: str, studio: Any = None) -> Login:
     else:
         project = review_project(connection, base, listed)
         if project is None:
-            login.missing = (f"no review project yet: run `newsner review` to create {project_title(base, REVIEW)!r} "
-                             f"from the annotations")
+            login.missing = (
+                f"no review project yet: run `newsner review` to create {project_title(base, REVIEW)!r} "
+                f"from the annotations"
+            )
         else:
             login.projects.append(project.title)
     return login
@@ -114,12 +128,15 @@ class SettleReport:
     left: list[str] = field(default_factory=list)  # what the maintainer must do by hand
 
     def summary(self) -> str:
-        return (f"{len(self.removed)} stray annotations removed from Label Studio (recorded in settled.jsonl), "
-                f"{self.gone} already gone, {len(self.left)} left for their authors (listed)")
+        return (
+            f"{len(self.removed)} stray annotations removed from Label Studio (recorded in settled.jsonl), "
+            f"{self.gone} already gone, {len(self.left)} left for their authors (listed)"
+        )
 
 
-def settle_held(connection: Connection, settings: Settings, annotation_dir: Path, *,
-                dry_run: bool = False) -> SettleReport:
+def settle_held(
+    connection: Connection, settings: Settings, annotation_dir: Path, *, dry_run: bool = False
+) -> SettleReport:
     """Remove from Label Studio the held annotations made in someone else's project, after recording them in
     `settled.jsonl`, so that the sentence returns to its owner's Label All Tasks.
 
@@ -141,15 +158,23 @@ def settle_held(connection: Connection, settings: Settings, annotation_dir: Path
         if held.get("author") != held.get("project_of") or held.get("project_of") == "review":
             stray.append(record)
         else:
-            report.left.append(f"task {source.get('task_id')} (sentence {record['sentence_id']}): {held.get('reason')}; "
-                               f"ask {held.get('author')} to open it in their project and press Update")
+            report.left.append(
+                f"task {source.get('task_id')} (sentence {record['sentence_id']}): {held.get('reason')}; "
+                f"ask {held.get('author')} to open it in their project and press Update"
+            )
     for record in stray:
         annotation_id = record["source"]["annotation_id"]
         if annotation_id in done:
             report.gone += 1
             continue
-        report.removed.append({"sentence_id": record["sentence_id"], "task_id": record["source"]["task_id"],
-                               "annotation_id": annotation_id, "annotator": record["annotator"]})
+        report.removed.append(
+            {
+                "sentence_id": record["sentence_id"],
+                "task_id": record["source"]["task_id"],
+                "annotation_id": annotation_id,
+                "annotator": record["annotator"],
+            }
+        )
         if dry_run:
             continue
         settled.append(record)

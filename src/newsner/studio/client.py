@@ -42,7 +42,9 @@ class Connection:
                 if err.status_code is not None and err.status_code >= 500 and attempt < retries:
                     time.sleep(min(2**attempt, 30))
                     continue
-                raise StudioError(f"Label Studio at {self.url} answered HTTP {err.status_code} while trying to {what}") from None
+                raise StudioError(
+                    f"Label Studio at {self.url} answered HTTP {err.status_code} while trying to {what}"
+                ) from None
             except (httpx.TransportError, OSError) as err:
                 if attempt < retries:
                     time.sleep(min(2**attempt, 30))
@@ -80,7 +82,7 @@ def check_url(url: str) -> None:
     >>> check_url("http://127.0.0.1:8080@evil.example:80")
     Traceback (most recent call last):
     ...
-    newsner.errors.ConfigError: Label Studio URL 'http://127.0.0.1:8080@evil.example:80' has a user-info part (before '@'): the request would go to 'evil.example', not where it seems; write the address as http(s)://HOST:PORT
+    newsner.errors.ConfigError: Label Studio URL 'http://127.0.0.1:8080@evil.example:80' has a user-info part ...
     """
     from urllib.parse import urlsplit
 
@@ -94,8 +96,10 @@ def check_url(url: str) -> None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"Label Studio URL {url!r} is not an http(s)://HOST:PORT address")
     if "@" in parts.netloc:
-        raise ConfigError(f"Label Studio URL {url!r} has a user-info part (before '@'): the request would go to "
-                          f"{parts.hostname!r}, not where it seems; write the address as http(s)://HOST:PORT")
+        raise ConfigError(
+            f"Label Studio URL {url!r} has a user-info part (before '@'): the request would go to "
+            f"{parts.hostname!r}, not where it seems; write the address as http(s)://HOST:PORT"
+        )
 
 
 def is_loopback(url: str) -> bool:
@@ -141,8 +145,9 @@ def api_key(settings: Settings, url: str, state_dir: Path | None = None) -> str:
     )
 
 
-def connect(settings: Settings, *, url: str | None = None, key: str | None = None, timeout: float = 120.0,
-            check: bool = True) -> Connection:
+def connect(
+    settings: Settings, *, url: str | None = None, key: str | None = None, timeout: float = 120.0, check: bool = True
+) -> Connection:
     """An SDK client for the configured Label Studio; with `check`, verifies the key first."""
     from label_studio_sdk import LabelStudio
 

@@ -36,7 +36,9 @@ class People:
     def may_review(self, user: Any) -> bool:
         """True for the maintainer and the pool's reviewers."""
         user_id = _user_id(user)
-        return user_id is not None and (user_id == self.maintainer or self.reviewer_names.get(user_id) in self.reviewers)
+        return user_id is not None and (
+            user_id == self.maintainer or self.reviewer_names.get(user_id) in self.reviewers
+        )
 
     def reviewer(self, user: Any) -> str | None:
         user_id = _user_id(user)
@@ -56,9 +58,12 @@ def server_people(connection: Connection, settings: Settings, users: list[Any] |
     users = users if users is not None else connection.call("list the users", connection.client.users.list)
     me = connection.call("identify the maintainer", connection.client.users.whoami)
     pool = read_pool(settings.root)
-    return People(names={int(u.id): pseudonym(key, u.email) for u in users if u.email}, maintainer=int(me.id),
-                  reviewer_names={int(u.id): pseudonym(key, u.email, REVIEWER_PREFIX) for u in users if u.email},
-                  reviewers=set(pool.reviewers) if pool else set())
+    return People(
+        names={int(u.id): pseudonym(key, u.email) for u in users if u.email},
+        maintainer=int(me.id),
+        reviewer_names={int(u.id): pseudonym(key, u.email, REVIEWER_PREFIX) for u in users if u.email},
+        reviewers=set(pool.reviewers) if pool else set(),
+    )
 
 
 def name_accounts(connection: Connection, settings: Settings) -> int:

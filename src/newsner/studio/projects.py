@@ -18,8 +18,9 @@ PAGE_SIZE = 100
 REVIEW = "review"
 
 
-def list_all(connection: Connection, what: str, method: Callable[..., Any], *, page_size: int = PAGE_SIZE,
-             **kwargs: Any) -> list[Any]:
+def list_all(
+    connection: Connection, what: str, method: Callable[..., Any], *, page_size: int = PAGE_SIZE, **kwargs: Any
+) -> list[Any]:
     """Every item of a paged list endpoint, stopping at the stated count (or at a short page)."""
     items: list[Any] = []
     page = 1
@@ -52,15 +53,16 @@ def annotator_projects(connection: Connection, base: str, projects: list[Any] | 
     found: dict[str, Any] = {}
     for project in projects if projects is not None else list_projects(connection):
         if project.title.startswith(prefix):
-            found.setdefault(project.title[len(project_title(base, "")):], project)
+            found.setdefault(project.title[len(project_title(base, "")) :], project)
     return found
 
 
 def review_project(connection: Connection, base: str, projects: list[Any] | None = None) -> Any | None:
     """The review project (`<project> / review`), or None when there is none yet."""
     title = project_title(base, REVIEW)
-    return next((p for p in (projects if projects is not None else list_projects(connection)) if p.title == title),
-                None)
+    return next(
+        (p for p in (projects if projects is not None else list_projects(connection)) if p.title == title), None
+    )
 
 
 @dataclass
@@ -79,18 +81,30 @@ def project_tasks(connection: Connection, project_id: int) -> dict[str, list[Kno
 
     def fetch() -> None:
         known.clear()
-        for task in list_all(connection, "list the project's tasks", connection.client.tasks.list, page_size=1000,
-                             project=project_id,
-                             include="id,data,total_annotations,annotators,drafts,predictions_model_versions"):
+        for task in list_all(
+            connection,
+            "list the project's tasks",
+            connection.client.tasks.list,
+            page_size=1000,
+            project=project_id,
+            include="id,data,total_annotations,annotators,drafts,predictions_model_versions",
+        ):
             sentence_id = (task.data or {}).get("sentence_id")
             if sentence_id:
                 versions = getattr(task, "predictions_model_versions", None) or []
                 if isinstance(versions, str):
                     versions = versions.split(",")
                 annotators = [a if isinstance(a, int) else a.get("id") for a in getattr(task, "annotators", None) or []]
-                known.setdefault(sentence_id, []).append(KnownTask(
-                    task.id, bool(task.total_annotations), {v.strip() for v in versions if v}, annotators,
-                    bool(getattr(task, "drafts", None)), dict(task.data)))
+                known.setdefault(sentence_id, []).append(
+                    KnownTask(
+                        task.id,
+                        bool(task.total_annotations),
+                        {v.strip() for v in versions if v},
+                        annotators,
+                        bool(getattr(task, "drafts", None)),
+                        dict(task.data),
+                    )
+                )
 
     connection.call("list the project's tasks", fetch, retries=3)
     return known

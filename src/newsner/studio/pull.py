@@ -46,8 +46,9 @@ DECISION_KEYS = ("text", "spans", "category", "how", "reviewer", "based_on", "ve
 def export_snapshot(connection: Connection, project_id: int, timeout: float = 600.0) -> bytes:
     """Create a snapshot export with full predictions and annotators, wait for it, download JSON."""
     exports = connection.client.projects.exports
-    export = connection.call("create an export", exports.create, project_id, title="newsner pull",
-                             serialization_options=SERIALIZATION)
+    export = connection.call(
+        "create an export", exports.create, project_id, title="newsner pull", serialization_options=SERIALIZATION
+    )
     deadline = time.monotonic() + timeout
     while getattr(export, "status", "completed") not in ("completed", "failed"):
         if time.monotonic() > deadline:
@@ -56,24 +57,40 @@ def export_snapshot(connection: Connection, project_id: int, timeout: float = 60
         export = connection.call("check the export", exports.get, project_id, export.id)
     if export.status == "failed":
         raise StudioError(f"Label Studio at {connection.url} failed to build the export of project {project_id}")
-    return connection.call("download the export",
-                           lambda: b"".join(exports.download(project_id, export.id, export_type="JSON")))
+    return connection.call(
+        "download the export", lambda: b"".join(exports.download(project_id, export.id, export_type="JSON"))
+    )
 
 
-def _compare(records: list[dict[str, Any]], previous: dict[tuple, dict[str, Any]], key: Any, content: tuple[str, ...],
-             counts: Counter, ids: dict[str, list[dict[str, Any]]], replace: bool) -> list[dict[str, Any]]:
+def _compare(
+    records: list[dict[str, Any]],
+    previous: dict[tuple, dict[str, Any]],
+    key: Any,
+    content: tuple[str, ...],
+    counts: Counter,
+    ids: dict[str, list[dict[str, Any]]],
+    replace: bool,
+) -> list[dict[str, Any]]:
     """Count and list pulled records as new/changed/unchanged against the file's; return the file's new content."""
     pulled = set()
 
     def entry(record: dict[str, Any]) -> dict[str, Any]:
-        return {"sentence_id": record["sentence_id"], **{k: record[k] for k in ("annotator", "reviewer") if k in record},
-                "annotation_id": (record.get("source") or {}).get("annotation_id")}
+        return {
+            "sentence_id": record["sentence_id"],
+            **{k: record[k] for k in ("annotator", "reviewer") if k in record},
+            "annotation_id": (record.get("source") or {}).get("annotation_id"),
+        }
 
     for record in records:
         pulled.add(key(record))
         before = previous.get(key(record))
-        kind = "new" if before is None else "changed" if any(before.get(k) != record.get(k) for k in content) \
+        kind = (
+            "new"
+            if before is None
+            else "changed"
+            if any(before.get(k) != record.get(k) for k in content)
             else "unchanged"
+        )
         counts[kind] += 1
         ids[kind].append(entry(record))
     rest = [r for k, r in previous.items() if k not in pulled]
@@ -99,8 +116,14 @@ def _export(connection: Connection, project_id: int, path: Path) -> list[dict[st
     return tasks
 
 
-def pull_annotations(connection: Connection, settings: Settings, out_dir: Path,
-                     sentences_path: Path | None = None, *, replace: bool = False) -> tuple[Path, PullReport]:
+def pull_annotations(
+    connection: Connection,
+    settings: Settings,
+    out_dir: Path,
+    sentences_path: Path | None = None,
+    *,
+    replace: bool = False,
+) -> tuple[Path, PullReport]:
     """Export every annotator project and the review project, keep the raw copies, write `annotations.jsonl`,
     `adjudications.jsonl`, `held.jsonl` and a report.
 
@@ -117,8 +140,9 @@ def pull_annotations(connection: Connection, settings: Settings, out_dir: Path,
     listed = list_projects(connection)
     projects = annotator_projects(connection, base, listed)
     if not projects:
-        raise StudioError(f"no annotator projects of {base!r} on {connection.url}; "
-                          f"add annotators and run `newsner push` first")
+        raise StudioError(
+            f"no annotator projects of {base!r} on {connection.url}; add annotators and run `newsner push` first"
+        )
     people = server_people(connection, settings)
     position: dict[str, int] = {}
     if sentences_path is not None and sentences_path.is_file():
@@ -129,7 +153,9 @@ def pull_annotations(connection: Connection, settings: Settings, out_dir: Path,
     exports = []
     known = set(position) or None
     decisions_path = out_dir / ADJUDICATIONS_FILE
-    previous_decisions = {r["sentence_id"]: r for _, r in read_jsonl(decisions_path)} if decisions_path.is_file() else {}
+    previous_decisions = (
+        {r["sentence_id"]: r for _, r in read_jsonl(decisions_path)} if decisions_path.is_file() else {}
+    )
     review = review_project(connection, base, listed)
     for owner, project in [*sorted(projects.items()), *([("review", review)] if review else [])]:
         export_path = out_dir / "exports" / f"{base}-{owner}-{stamp}.json"
@@ -158,11 +184,25 @@ def pull_annotations(connection: Connection, settings: Settings, out_dir: Path,
     previous = {(r.get("sentence_id"), r.get("annotator")): r for _, r in read_jsonl(path)} if path.is_file() else {}
     earlier_annotators = {annotator for _, annotator in previous}
     report.new_annotators = sorted({r["annotator"] for r in records} - earlier_annotators) if previous else []
-    records = _compare(records, previous, lambda r: (r["sentence_id"], r["annotator"]), CONTENT_KEYS,
-                       report.rounds, report.round_ids, replace)
+    records = _compare(
+        records,
+        previous,
+        lambda r: (r["sentence_id"], r["annotator"]),
+        CONTENT_KEYS,
+        report.rounds,
+        report.round_ids,
+        replace,
+    )
     decisions = _latest_decisions(everything.decisions)
-    decisions = _compare(decisions, {(sid,): r for sid, r in previous_decisions.items()},
-                         lambda r: (r["sentence_id"],), DECISION_KEYS, report.decisions, report.decision_ids, replace)
+    decisions = _compare(
+        decisions,
+        {(sid,): r for sid, r in previous_decisions.items()},
+        lambda r: (r["sentence_id"],),
+        DECISION_KEYS,
+        report.decisions,
+        report.decision_ids,
+        replace,
+    )
     order = lambda r: (position.get(r["sentence_id"], len(position)), r["sentence_id"], r.get("annotator", ""))  # noqa: E731
     for entries in (*report.round_ids.values(), *report.decision_ids.values()):
         entries.sort(key=order)

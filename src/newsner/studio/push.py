@@ -49,18 +49,24 @@ class PushReport:
     naming_problem: str | None = None
 
     def summary(self) -> str:
-        text = (f"{len(self.projects)} annotator projects ({self.created} created); {self.new} new tasks imported "
-                f"in {self.batches} batches, {self.already} already there, {len(self.invalid)} invalid; "
-                f"assignment: {self.assignment}")
+        text = (
+            f"{len(self.projects)} annotator projects ({self.created} created); {self.new} new tasks imported "
+            f"in {self.batches} batches, {self.already} already there, {len(self.invalid)} invalid; "
+            f"assignment: {self.assignment}"
+        )
         if self.moved:
-            text += (f"; {len(self.moved)} unstarted sentences moved to balance the work ("
-                     + ", ".join(f"{n} to {name}" for name, n in sorted(Counter(m[2] for m in self.moved).items()))
-                     + ")")
+            text += (
+                f"; {len(self.moved)} unstarted sentences moved to balance the work ("
+                + ", ".join(f"{n} to {name}" for name, n in sorted(Counter(m[2] for m in self.moved).items()))
+                + ")"
+            )
         if self.naming_problem:
             text += f"; display names not set ({self.naming_problem}): the labeling view shows e-mails"
         if self.repredicted or self.annotated_untouched:
-            text += (f"; new pre-labels added to {self.repredicted} unannotated tasks "
-                     f"({self.annotated_untouched} annotated tasks left as they were)")
+            text += (
+                f"; new pre-labels added to {self.repredicted} unannotated tasks "
+                f"({self.annotated_untouched} annotated tasks left as they were)"
+            )
         return text
 
 
@@ -69,17 +75,20 @@ class PushReport:
 # attributes but keeps <style> elements and classes, so the guidelines come with a stylesheet scoped
 # to their own wrapper (measured in the labeling view of Label Studio 1.23.2).
 INSTRUCTION_CLASS = "newsner-guidelines"
-INSTRUCTION_CSS = " ".join(f".{INSTRUCTION_CLASS} {rule}" for rule in (
-    "h1, .{0} h2, .{0} h3 {{ line-height: 1.25; margin: 0.9em 0 0.4em; font-weight: 600; }}",
-    "h1 {{ font-size: 1.6em; }}",
-    "h2 {{ font-size: 1.3em; }}",
-    "p {{ margin: 0.5em 0; }}",
-    "ol {{ list-style: decimal outside; padding-left: 1.8em; margin: 0.5em 0; }}",
-    "ul {{ list-style: disc outside; padding-left: 1.8em; margin: 0.5em 0; }}",
-    "li {{ display: list-item; margin: 0.25em 0; }}",
-    "table {{ border-collapse: collapse; margin: 0.6em 0; }}",
-    "th, .{0} td {{ border: 1px solid #8a8a8a; padding: 4px 8px; text-align: left; vertical-align: top; }}",
-)).format(INSTRUCTION_CLASS)
+INSTRUCTION_CSS = " ".join(
+    f".{INSTRUCTION_CLASS} {rule}"
+    for rule in (
+        "h1, .{0} h2, .{0} h3 {{ line-height: 1.25; margin: 0.9em 0 0.4em; font-weight: 600; }}",
+        "h1 {{ font-size: 1.6em; }}",
+        "h2 {{ font-size: 1.3em; }}",
+        "p {{ margin: 0.5em 0; }}",
+        "ol {{ list-style: decimal outside; padding-left: 1.8em; margin: 0.5em 0; }}",
+        "ul {{ list-style: disc outside; padding-left: 1.8em; margin: 0.5em 0; }}",
+        "li {{ display: list-item; margin: 0.25em 0; }}",
+        "table {{ border-collapse: collapse; margin: 0.6em 0; }}",
+        "th, .{0} td {{ border: 1px solid #8a8a8a; padding: 4px 8px; text-align: left; vertical-align: top; }}",
+    )
+).format(INSTRUCTION_CLASS)
 
 
 def guidelines_html(path: Path, *, style: bool = True) -> str:
@@ -93,7 +102,9 @@ def guidelines_html(path: Path, *, style: bool = True) -> str:
     if not path.is_file():
         return ""
     body = MarkdownIt("commonmark", {"html": False}).enable("table").render(path.read_text(encoding="utf-8"))
-    return (f"<style>{INSTRUCTION_CSS}</style>\n" if style else "") + f'<div class="{INSTRUCTION_CLASS}">\n{body}</div>\n'
+    return (
+        f"<style>{INSTRUCTION_CSS}</style>\n" if style else ""
+    ) + f'<div class="{INSTRUCTION_CLASS}">\n{body}</div>\n'
 
 
 def project_options(settings: Settings, guidelines: Path | None) -> dict[str, Any]:
@@ -110,17 +121,25 @@ def project_options(settings: Settings, guidelines: Path | None) -> dict[str, An
     }
 
 
-def ensure_project(connection: Connection, settings: Settings, annotator: str, existing: Any | None,
-                   shared: dict[str, Any]) -> tuple[int, bool]:
+def ensure_project(
+    connection: Connection, settings: Settings, annotator: str, existing: Any | None, shared: dict[str, Any]
+) -> tuple[int, bool]:
     """Create the annotator's project or update its config and instructions (`shared`); return (id, created)."""
     from newsner.errors import ConfigError
 
     title = project_title(settings.studio["project"], annotator)
     if len(title) > TITLE_MAX:
-        raise ConfigError(f"[studio] project {settings.studio['project']!r} is too long: the annotator projects' "
-                          f"titles ({title!r}) must fit Label Studio's {TITLE_MAX} characters")
-    options = {**shared, "description": (f"Sentences assigned to {annotator}. Open only your own project: other "
-                                         f"annotators' projects are theirs, and edits there are not credited to you.")}
+        raise ConfigError(
+            f"[studio] project {settings.studio['project']!r} is too long: the annotator projects' "
+            f"titles ({title!r}) must fit Label Studio's {TITLE_MAX} characters"
+        )
+    options = {
+        **shared,
+        "description": (
+            f"Sentences assigned to {annotator}. Open only your own project: other "
+            f"annotators' projects are theirs, and edits there are not credited to you."
+        ),
+    }
     if existing is None:
         project = connection.call("create a project", connection.client.projects.create, title=title, **options)
         return project.id, True
@@ -128,9 +147,14 @@ def ensure_project(connection: Connection, settings: Settings, annotator: str, e
     return existing.id, False
 
 
-
-def push_tasks(connection: Connection, settings: Settings, tasks: Iterable[dict[str, Any]], *,
-               guidelines: Path | None = None, batch_size: int | None = None) -> PushReport:
+def push_tasks(
+    connection: Connection,
+    settings: Settings,
+    tasks: Iterable[dict[str, Any]],
+    *,
+    guidelines: Path | None = None,
+    batch_size: int | None = None,
+) -> PushReport:
     """Assign the tasks to the annotator pool and import each annotator's new tasks into their project.
 
     Idempotent: each project's sentence ids are listed first, and again before a batch is retried,
@@ -157,8 +181,9 @@ def push_tasks(connection: Connection, settings: Settings, tasks: Iterable[dict[
     existing = annotator_projects(connection, settings.studio["project"], list_projects(connection))
     known_by = {name: project_tasks(connection, project.id) for name, project in existing.items()}
     seed = settings.dataset["name"]
-    assignments, assigned = assign(valid, pool.annotators, settings.studio["annotators_per_task"],
-                                   read_assignments(settings.root), seed=seed)
+    assignments, assigned = assign(
+        valid, pool.annotators, settings.studio["annotators_per_task"], read_assignments(settings.root), seed=seed
+    )
     report.moved = _rebalance(connection, assignments, pool.annotators, known_by, seed)
     write_assignments(settings.root, assignments)
     report.assignment = assigned.summary()
@@ -184,8 +209,12 @@ def push_tasks(connection: Connection, settings: Settings, tasks: Iterable[dict[
         versions = [p["model_version"] for task in todo for p in task["predictions"] if p.get("model_version")]
         versions += repredicted
         if versions:  # the project's current model: what annotators see and the label stream pre-labels with
-            connection.call("set the project's model version", connection.client.projects.update, project_id,
-                            model_version=versions[-1])
+            connection.call(
+                "set the project's model version",
+                connection.client.projects.update,
+                project_id,
+                model_version=versions[-1],
+            )
     try:
         report.named = name_accounts(connection, settings)
     except StudioError as err:
@@ -193,8 +222,13 @@ def push_tasks(connection: Connection, settings: Settings, tasks: Iterable[dict[
     return report
 
 
-def _rebalance(connection: Connection, assignments: dict[str, list[str]], pool: list[str],
-               known_by: dict[str, dict[str, list[KnownTask]]], seed: str) -> list[tuple[str, str, str]]:
+def _rebalance(
+    connection: Connection,
+    assignments: dict[str, list[str]],
+    pool: list[str],
+    known_by: dict[str, dict[str, list[KnownTask]]],
+    seed: str,
+) -> list[tuple[str, str, str]]:
     """Move unstarted sentences to the least loaded annotators (a newcomer); return the moves.
 
     A pair is started when its task has an annotation or anyone's draft. The task list shows only the
@@ -203,8 +237,12 @@ def _rebalance(connection: Connection, assignments: dict[str, list[str]], pool: 
     """
     from newsner.assign import rebalance
 
-    started = {(sid, name) for name, known in known_by.items() for sid, tasks in known.items()
-               if any(task.annotated or task.drafted for task in tasks)}
+    started = {
+        (sid, name)
+        for name, known in known_by.items()
+        for sid, tasks in known.items()
+        if any(task.annotated or task.drafted for task in tasks)
+    }
     checked: set[tuple[str, str]] = set()
     original = {sid: list(names) for sid, names in assignments.items()}
     while True:
@@ -222,8 +260,14 @@ def _rebalance(connection: Connection, assignments: dict[str, list[str]], pool: 
                     started.add((sid, donor))
 
 
-def _add_new_predictions(connection: Connection, project_id: int, known: dict[str, list[KnownTask]],
-                         valid: dict[str, dict[str, Any]], report: PushReport, size: int) -> list[str]:
+def _add_new_predictions(
+    connection: Connection,
+    project_id: int,
+    known: dict[str, list[KnownTask]],
+    valid: dict[str, dict[str, Any]],
+    report: PushReport,
+    size: int,
+) -> list[str]:
     """Give tasks nobody has annotated yet the pushed predictions when their model version is new to them.
 
     Annotated tasks keep what the annotator saw. Idempotent: a task that has the version is skipped.
@@ -239,8 +283,14 @@ def _add_new_predictions(connection: Connection, project_id: int, known: dict[st
                 if task.annotated:
                     report.annotated_untouched += version not in task.versions
                 elif version not in task.versions:
-                    pending.append({"task": task.id, "model_version": version, "result": prediction["result"],
-                                    **({"score": prediction["score"]} if "score" in prediction else {})})
+                    pending.append(
+                        {
+                            "task": task.id,
+                            "model_version": version,
+                            "result": prediction["result"],
+                            **({"score": prediction["score"]} if "score" in prediction else {}),
+                        }
+                    )
     for start in range(0, len(pending), size):
         batch = pending[start : start + size]
         connection.call("import predictions", connection.client.projects.import_predictions, project_id, request=batch)
@@ -251,8 +301,14 @@ def _add_new_predictions(connection: Connection, project_id: int, known: dict[st
 def import_batch(connection: Connection, project_id: int, batch: list[dict[str, Any]], attempts: int = 5) -> None:
     for attempt in range(attempts):
         try:
-            connection.call("import tasks", connection.client.projects.import_tasks, project_id, request=batch,
-                            return_task_ids=True, request_options={"max_retries": 0})
+            connection.call(
+                "import tasks",
+                connection.client.projects.import_tasks,
+                project_id,
+                request=batch,
+                return_task_ids=True,
+                request_options={"max_retries": 0},
+            )
             return
         except StudioAuthError:
             raise

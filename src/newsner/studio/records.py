@@ -38,26 +38,37 @@ class PullReport:
     problems: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"export": self.export, "label_studio_version": self.label_studio_version, "tasks": self.tasks,
-                "annotations": self.annotations, "counts": dict(sorted(self.counts.items())),
-                "rounds": {k: self.rounds[k] for k in ROUNDS}, "annotation_ids": self.round_ids,
-                "decisions": {"rounds": {k: self.decisions[k] for k in ROUNDS}, "records": self.decision_ids},
-                "unreachable": self.unreachable,
-                "new_annotators": self.new_annotators, "held": self.held,
-                "started_without_prelabels": self.without_prelabels, "guideline_checks": self.guideline_checks,
-                "problems": self.problems}
+        return {
+            "export": self.export,
+            "label_studio_version": self.label_studio_version,
+            "tasks": self.tasks,
+            "annotations": self.annotations,
+            "counts": dict(sorted(self.counts.items())),
+            "rounds": {k: self.rounds[k] for k in ROUNDS},
+            "annotation_ids": self.round_ids,
+            "decisions": {"rounds": {k: self.decisions[k] for k in ROUNDS}, "records": self.decision_ids},
+            "unreachable": self.unreachable,
+            "new_annotators": self.new_annotators,
+            "held": self.held,
+            "started_without_prelabels": self.without_prelabels,
+            "guideline_checks": self.guideline_checks,
+            "problems": self.problems,
+        }
 
     def summary(self) -> str:
         rounds = ", ".join(f"{k} {self.rounds[k]}" for k in ROUNDS)
         decided = ", ".join(f"{k} {self.decisions[k]}" for k in ROUNDS if self.decisions[k])
         extra = ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items())) or "nothing else"
         lost = sum(len(v) for v in self.unreachable.values())
-        return (f"{self.annotations} annotations of {self.tasks} tasks ({rounds}); "
-                f"adjudications {sum(self.decisions[k] for k in ROUNDS if k != 'dropped')}"
-                + (f" ({decided})" if decided else "") + f"; held for review {len(self.held)}; "
-                + (f"sentences out of their annotator's reach {lost}; " if lost else "") +
-                f"started without pre-labels {len(self.without_prelabels)}; "
-                f"spans against the guidelines {self.guideline_checks.get('n_spans', 0)}; {extra}")
+        return (
+            f"{self.annotations} annotations of {self.tasks} tasks ({rounds}); "
+            f"adjudications {sum(self.decisions[k] for k in ROUNDS if k != 'dropped')}"
+            + (f" ({decided})" if decided else "")
+            + f"; held for review {len(self.held)}; "
+            + (f"sentences out of their annotator's reach {lost}; " if lost else "")
+            + f"started without pre-labels {len(self.without_prelabels)}; "
+            f"spans against the guidelines {self.guideline_checks.get('n_spans', 0)}; {extra}"
+        )
 
 
 def _fold(text: str) -> str:
@@ -105,8 +116,9 @@ def _newsner_task(task: dict[str, Any], report: PullReport, known_sentences: set
         return False
     if known_sentences is not None and data["sentence_id"] not in known_sentences:
         report.counts["orphan_tasks"] += 1
-        report.problems.append(f"task {task['id']}: sentence {data['sentence_id']} is not in corpus/sentences.jsonl "
-                               f"(orphan)")
+        report.problems.append(
+            f"task {task['id']}: sentence {data['sentence_id']} is not in corpus/sentences.jsonl (orphan)"
+        )
     return True
 
 
@@ -115,22 +127,46 @@ def _author(task: dict[str, Any], annotation: dict[str, Any], people: People, re
     author = people.name(annotation.get("completed_by"))
     if author is None:
         report.counts["annotations_without_known_author"] += 1
-        report.problems.append(f"task {task['id']}: annotation {annotation.get('id')} has no known author; "
-                               f"not pulled (is the account deleted?)")
+        report.problems.append(
+            f"task {task['id']}: annotation {annotation.get('id')} has no known author; "
+            f"not pulled (is the account deleted?)"
+        )
     return author
 
 
-def _hold(pulled: Pulled, report: PullReport, task: dict[str, Any], annotation: dict[str, Any],
-          record: dict[str, Any], editor: str, author: str, owner: str, reason: str) -> None:
+def _hold(
+    pulled: Pulled,
+    report: PullReport,
+    task: dict[str, Any],
+    annotation: dict[str, Any],
+    record: dict[str, Any],
+    editor: str,
+    author: str,
+    owner: str,
+    reason: str,
+) -> None:
     record["annotator"] = editor
     record["held"] = {"reason": reason, "author": author, "project_of": owner}
     pulled.held.append(record)
-    report.held.append({"sentence_id": record["sentence_id"], "task_id": task["id"],
-                        "annotation_id": annotation.get("id"), "annotator": editor, "reason": reason})
+    report.held.append(
+        {
+            "sentence_id": record["sentence_id"],
+            "task_id": task["id"],
+            "annotation_id": annotation.get("id"),
+            "annotator": editor,
+            "reason": reason,
+        }
+    )
 
 
-def normalise_export(tasks: list[dict[str, Any]], people: People, owner: str, project_id: int,
-                     report: PullReport, known_sentences: set[str] | None = None) -> Pulled:
+def normalise_export(
+    tasks: list[dict[str, Any]],
+    people: People,
+    owner: str,
+    project_id: int,
+    report: PullReport,
+    known_sentences: set[str] | None = None,
+) -> Pulled:
     """Turn one annotator project's JSON export into accepted, held and decision records; count into `report`.
 
     The maintainer's or a reviewer's annotation flagged ground truth is a decision (an adjudication
@@ -162,23 +198,50 @@ def normalise_export(tasks: list[dict[str, Any]], people: People, owner: str, pr
                     pulled.decisions.append(_decision(record, reviewer, "ground_truth", None, {}))
                     continue
                 taken = True
-                role = "the maintainer's account" if _same_user(annotation.get("completed_by"), people.maintainer) \
+                role = (
+                    "the maintainer's account"
+                    if _same_user(annotation.get("completed_by"), people.maintainer)
                     else "reviewer"
-                _hold(pulled, report, task, annotation, record, reviewer, author, owner,
-                      f"made by {role} ({reviewer}) in the project of {owner}, without the ground-truth flag: "
-                      f"decide in the review project (`newsner review`), or flag it ground truth; "
-                      f"`newsner studio settle` removes it")
+                )
+                _hold(
+                    pulled,
+                    report,
+                    task,
+                    annotation,
+                    record,
+                    reviewer,
+                    author,
+                    owner,
+                    f"made by {role} ({reviewer}) in the project of {owner}, without the ground-truth flag: "
+                    f"decide in the review project (`newsner review`), or flag it ground truth; "
+                    f"`newsner studio settle` removes it",
+                )
                 continue
             reason = _attribution_problem(annotation, author, owner, people)
             if reason is not None:
                 taken = taken or author != owner
-                _hold(pulled, report, task, annotation, record, people.name(annotation.get("updated_by")) or author,
-                      author, owner, reason)
+                _hold(
+                    pulled,
+                    report,
+                    task,
+                    annotation,
+                    record,
+                    people.name(annotation.get("updated_by")) or author,
+                    author,
+                    owner,
+                    reason,
+                )
                 continue
             owner_done = True
             if prelabelled and annotation.get("parent_prediction") is None and not annotation.get("ground_truth"):
-                report.without_prelabels.append({"sentence_id": sentence_id, "task_id": task["id"],
-                                                 "annotation_id": annotation.get("id"), "annotator": author})
+                report.without_prelabels.append(
+                    {
+                        "sentence_id": sentence_id,
+                        "task_id": task["id"],
+                        "annotation_id": annotation.get("id"),
+                        "annotator": author,
+                    }
+                )
             key = (sentence_id, author)
             if key in latest:
                 report.counts["same_annotator_duplicates_resolved"] += 1
@@ -208,20 +271,39 @@ def _attribution_problem(annotation: dict[str, Any], author: str, owner: str, pe
     return None
 
 
-def _decision(record: dict[str, Any], reviewer: str, how: str, based_on: str | None,
-              versions: dict[str, str]) -> dict[str, Any]:
+def _decision(
+    record: dict[str, Any], reviewer: str, how: str, based_on: str | None, versions: dict[str, str]
+) -> dict[str, Any]:
     """An adjudication record from a pulled annotation record."""
-    decision: dict[str, Any] = {"sentence_id": record["sentence_id"], "article_id": record["article_id"],
-                                "text": record["text"], "spans": record["spans"]}
+    decision: dict[str, Any] = {
+        "sentence_id": record["sentence_id"],
+        "article_id": record["article_id"],
+        "text": record["text"],
+        "spans": record["spans"],
+    }
     if record.get("category") is not None:
         decision["category"] = record["category"]
-    decision.update({"how": how, "reviewer": reviewer, "based_on": based_on, "versions": versions,
-                     "decided_at": record.get("updated_at") or record.get("created_at"), "source": record["source"]})
+    decision.update(
+        {
+            "how": how,
+            "reviewer": reviewer,
+            "based_on": based_on,
+            "versions": versions,
+            "decided_at": record.get("updated_at") or record.get("created_at"),
+            "source": record["source"],
+        }
+    )
     return decision
 
 
-def normalise_review_export(tasks: list[dict[str, Any]], people: People, project_id: int, report: PullReport,
-                            previous: dict[str, dict[str, Any]], known_sentences: set[str] | None = None) -> Pulled:
+def normalise_review_export(
+    tasks: list[dict[str, Any]],
+    people: People,
+    project_id: int,
+    report: PullReport,
+    previous: dict[str, dict[str, Any]],
+    known_sentences: set[str] | None = None,
+) -> Pulled:
     """Turn the review project's JSON export into decisions (one per sentence: the latest) and held records.
 
     Only the maintainer and the pool's reviewers decide; anyone else's annotation there is held. A
@@ -247,9 +329,18 @@ def normalise_review_export(tasks: list[dict[str, Any]], people: People, project
             record = _annotation_record(task, annotation, data["text"], author, project_id, report)
             editor = annotation.get("updated_by") or annotation.get("completed_by")
             if not (people.may_review(annotation.get("completed_by")) and people.may_review(editor)):
-                _hold(pulled, report, task, annotation, record, people.name(editor) or author, author, "review",
-                      f"made by {people.name(editor) or author} in the review project; only the maintainer and "
-                      f"reviewers (`newsner studio add-reviewer`) decide there")
+                _hold(
+                    pulled,
+                    report,
+                    task,
+                    annotation,
+                    record,
+                    people.name(editor) or author,
+                    author,
+                    "review",
+                    f"made by {people.name(editor) or author} in the review project; only the maintainer and "
+                    f"reviewers (`newsner studio add-reviewer`) decide there",
+                )
                 continue
             if chosen is None or (record.get("updated_at") or "") >= (chosen[0].get("updated_at") or ""):
                 chosen = (record, annotation)
@@ -272,8 +363,9 @@ def normalise_review_export(tasks: list[dict[str, Any]], people: People, project
     return pulled
 
 
-def _annotation_record(task: dict[str, Any], annotation: dict[str, Any], text: str, annotator: str,
-                       project_id: int, report: PullReport) -> dict[str, Any]:
+def _annotation_record(
+    task: dict[str, Any], annotation: dict[str, Any], text: str, annotator: str, project_id: int, report: PullReport
+) -> dict[str, Any]:
     spans, category = [], None
     for item in annotation.get("result") or []:
         value = item.get("value") or {}
@@ -288,8 +380,9 @@ def _annotation_record(task: dict[str, Any], annotation: dict[str, Any], text: s
         if checked is None or not label:
             report.counts["spans_rejected"] += 1
             report.problems.append(
-                f"task {task['id']}: annotation {annotation.get('id')}: span [{value.get('start')}, {value.get('end')}) "
-                f"{value.get('text')!r} does not match the task text; rejected"
+                f"task {task['id']}: annotation {annotation.get('id')}: "
+                f"span [{value.get('start')}, {value.get('end')}) {value.get('text')!r} "
+                "does not match the task text; rejected"
             )
             continue
         start, end, how = checked

@@ -61,14 +61,20 @@ class ReviewReport:
 
     def summary(self) -> str:
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(self.reasons.items())) or "none"
-        text = (f"{self.selected} sentences need a decision ({reasons}); {self.new} new in the review project, "
-                f"{len(self.updated)} with new versions, {self.unchanged} unchanged; {self.decided} decided so far")
+        text = (
+            f"{self.selected} sentences need a decision ({reasons}); {self.new} new in the review project, "
+            f"{len(self.updated)} with new versions, {self.unchanged} unchanged; {self.decided} decided so far"
+        )
         if self.reopened:
-            text += (f"; {len(self.reopened)} decided before an annotator changed their version, shown again with the "
-                     f"new versions (the reviewer should look again): " + ", ".join(self.reopened[:10]))
+            text += (
+                f"; {len(self.reopened)} decided before an annotator changed their version, shown again with the "
+                f"new versions (the reviewer should look again): " + ", ".join(self.reopened[:10])
+            )
         if self.no_longer_selected:
-            text += (f"; {self.no_longer_selected} tasks in the project not selected this time (annotators now agree, "
-                     f"or an earlier --select all/--audit; left in place)")
+            text += (
+                f"; {self.no_longer_selected} tasks in the project not selected this time (annotators now agree, "
+                f"or an earlier --select all/--audit; left in place)"
+            )
         if self.naming_problem:
             text += f"; display names not set ({self.naming_problem}): tabs may show e-mail addresses"
         return text
@@ -80,8 +86,9 @@ def review_options(settings: Settings, guidelines: Path | None) -> dict[str, Any
 
     return {
         "label_config": label_config(settings),
-        "expert_instruction": f"<style>{INSTRUCTION_CSS}</style>\n" + REVIEWER_NOTE
-                              + (guidelines_html(guidelines, style=False) if guidelines else ""),
+        "expert_instruction": f"<style>{INSTRUCTION_CSS}</style>\n"
+        + REVIEWER_NOTE
+        + (guidelines_html(guidelines, style=False) if guidelines else ""),
         "show_instruction": True,
         "maximum_annotations": 1,
         "show_skip_button": False,
@@ -91,9 +98,16 @@ def review_options(settings: Settings, guidelines: Path | None) -> dict[str, Any
     }
 
 
-def push_review(connection: Connection, settings: Settings, units: list[Unit], *, guidelines: Path | None = None,
-                select: str | None = None, audit_fraction: float | None = None,
-                batch_size: int | None = None) -> ReviewReport:
+def push_review(
+    connection: Connection,
+    settings: Settings,
+    units: list[Unit],
+    *,
+    guidelines: Path | None = None,
+    select: str | None = None,
+    audit_fraction: float | None = None,
+    batch_size: int | None = None,
+) -> ReviewReport:
     """Create or update the review project and bring it in line with the annotations; idempotent."""
     from newsner.studio.people import name_accounts
     from newsner.studio.push import import_batch
@@ -101,19 +115,25 @@ def push_review(connection: Connection, settings: Settings, units: list[Unit], *
     base = settings.studio["project"]
     title = project_title(base, REVIEW)
     if len(title) > TITLE_MAX:
-        raise ConfigError(f"[studio] project {base!r} is too long: the review project's title ({title!r}) must fit "
-                          f"Label Studio's {TITLE_MAX} characters")
-    chosen = select_for_review(units, select=select or settings.review["select"],
-                               audit_fraction=settings.review["audit_fraction"] if audit_fraction is None
-                               else audit_fraction, seed=settings.split["seed"])
+        raise ConfigError(
+            f"[studio] project {base!r} is too long: the review project's title ({title!r}) must fit "
+            f"Label Studio's {TITLE_MAX} characters"
+        )
+    chosen = select_for_review(
+        units,
+        select=select or settings.review["select"],
+        audit_fraction=settings.review["audit_fraction"] if audit_fraction is None else audit_fraction,
+        seed=settings.split["seed"],
+    )
     report = ReviewReport(selected=len(chosen))
     for item in chosen:
         report.reasons[item.reason] = report.reasons.get(item.reason, 0) + 1
     options = review_options(settings, guidelines)
     project = review_project(connection, base, list_projects(connection))
     if project is None:
-        project = connection.call("create the review project", connection.client.projects.create, title=title,
-                                  **options)
+        project = connection.call(
+            "create the review project", connection.client.projects.create, title=title, **options
+        )
         report.created = True
     else:
         connection.call("update the review project", connection.client.projects.update, project.id, **options)
@@ -139,8 +159,9 @@ def push_review(connection: Connection, settings: Settings, units: list[Unit], *
         import_batch(connection, project.id, todo[start : start + size])
         report.new += len(todo[start : start + size])
     if todo or known:  # Label Studio refuses a model version that no prediction carries (HTTP 400)
-        connection.call("set the review project's model version", connection.client.projects.update, project.id,
-                        model_version=MERGE)
+        connection.call(
+            "set the review project's model version", connection.client.projects.update, project.id, model_version=MERGE
+        )
     try:
         name_accounts(connection, settings)
     except StudioError as err:  # the review still works; tabs of accounts newsner could not name show e-mails
@@ -154,5 +175,9 @@ def _replace_versions(connection: Connection, project_id: int, task: KnownTask, 
     for prediction in connection.call("list a task's predictions", client.predictions.list, task=task.id):
         connection.call("remove an outdated version", client.predictions.delete, prediction.id)
     connection.call("update a review task", client.tasks.update, str(task.id), data=review_data(item, now))
-    connection.call("import the new versions", client.projects.import_predictions, project_id,
-                    request=[{"task": task.id, **prediction} for prediction in review_predictions(item.unit)])
+    connection.call(
+        "import the new versions",
+        client.projects.import_predictions,
+        project_id,
+        request=[{"task": task.id, **prediction} for prediction in review_predictions(item.unit)],
+    )

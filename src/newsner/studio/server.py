@@ -45,12 +45,17 @@ class LocalStudio:
 
         url = studio_url(settings)  # refuses user-info tricks
         if not is_loopback(url):
-            raise StudioError(f"{url} is not a loopback address; `newsner studio` only manages a Label Studio on "
-                              f"this machine, bound to 127.0.0.1")
+            raise StudioError(
+                f"{url} is not a loopback address; `newsner studio` only manages a Label Studio on "
+                f"this machine, bound to 127.0.0.1"
+            )
         parsed = urlsplit(url)
         host = parsed.hostname or "127.0.0.1"
-        return cls(state_dir=settings.root / STATE_DIR, host="127.0.0.1" if host == "localhost" else host,
-                   port=parsed.port or 8080)
+        return cls(
+            state_dir=settings.root / STATE_DIR,
+            host="127.0.0.1" if host == "localhost" else host,
+            port=parsed.port or 8080,
+        )
 
     @property
     def url(self) -> str:
@@ -84,8 +89,11 @@ class LocalStudio:
         if self.credentials_path.exists():
             return json.loads(self.credentials_path.read_text())
         creds = {
-            "admin": {"email": "admin@newsner.local", "password": secrets.token_urlsafe(18),
-                      "token": secrets.token_hex(20)},
+            "admin": {
+                "email": "admin@newsner.local",
+                "password": secrets.token_urlsafe(18),
+                "token": secrets.token_hex(20),
+            },
             "annotators": {},
         }
         self.save_credentials(creds)
@@ -142,22 +150,28 @@ class LocalStudio:
         self.url_path.write_text(self.url + "\n")
         creds = self.credentials()
         env = {k: v for k, v in os.environ.items() if k not in CHILD_ENV_DROP}
-        env.update({
-            "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir.resolve()),
-            "LABEL_STUDIO_USERNAME": creds["admin"]["email"],
-            "LABEL_STUDIO_PASSWORD": creds["admin"]["password"],
-            "LABEL_STUDIO_USER_TOKEN": creds["admin"]["token"],
-            "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
-            "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
-            "LATEST_VERSION_CHECK": "false",
-            "SENTRY_DSN": "",
-            "FRONTEND_SENTRY_DSN": "",
-            "COLLECT_ANALYTICS": "false",
-        })
+        env.update(
+            {
+                "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir.resolve()),
+                "LABEL_STUDIO_USERNAME": creds["admin"]["email"],
+                "LABEL_STUDIO_PASSWORD": creds["admin"]["password"],
+                "LABEL_STUDIO_USER_TOKEN": creds["admin"]["token"],
+                "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
+                "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
+                "LATEST_VERSION_CHECK": "false",
+                "SENTRY_DSN": "",
+                "FRONTEND_SENTRY_DSN": "",
+                "COLLECT_ANALYTICS": "false",
+            }
+        )
         log = self.log_path.open("ab")
         process = subprocess.Popen(
             [executable, "start", "--no-browser", "--internal-host", self.host, "--port", str(self.port), "--debug"],
-            env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         self.pid_path.write_text(str(process.pid))
         deadline = time.monotonic() + timeout
@@ -168,7 +182,9 @@ class LocalStudio:
                 return
             time.sleep(1.0)
         self.stop()
-        raise StudioError(f"Label Studio did not answer on {self.url}/health within {timeout:.0f} s; see {self.log_path}")
+        raise StudioError(
+            f"Label Studio did not answer on {self.url}/health within {timeout:.0f} s; see {self.log_path}"
+        )
 
     def stop(self, timeout: float = 30.0) -> bool:
         """Stop the server (SIGTERM to its process group); True when one was running."""
@@ -199,12 +215,17 @@ class LocalStudio:
         """
         creds = self.credentials()
         if email.strip().lower() == creds["admin"]["email"]:
-            return {"url": f"{self.url}/user/login/", "email": creds["admin"]["email"],
-                    "password": creds["admin"]["password"]}
+            return {
+                "url": f"{self.url}/user/login/",
+                "email": creds["admin"]["email"],
+                "password": creds["admin"]["password"],
+            }
         account = creds["annotators"].get(email)
         if account is None:
-            raise StudioError(f"no account {email} in {self.credentials_path}; add them with "
-                              f"`newsner studio add-annotator {email}` (or add-reviewer)")
+            raise StudioError(
+                f"no account {email} in {self.credentials_path}; add them with "
+                f"`newsner studio add-annotator {email}` (or add-reviewer)"
+            )
         return {"url": f"{self.url}/user/login/", "email": email, "password": account["password"]}
 
     def add_annotator(self, email: str) -> dict[str, Any]:
@@ -273,7 +294,9 @@ def install_server(timeout: float = 1800.0) -> str:
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
-        raise StudioError(f"installing {requirement} took longer than {timeout:.0f} s; run: {' '.join(command)}") from None
+        raise StudioError(
+            f"installing {requirement} took longer than {timeout:.0f} s; run: {' '.join(command)}"
+        ) from None
     if result.returncode != 0:
         tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-5:])
         raise StudioError(f"installing {requirement} failed (pip exit {result.returncode}):\n{tail}")
