@@ -25,8 +25,7 @@ from pathlib import Path
 
 from _measure import measured
 
-from newsner.ingest import content_id
-from newsner.segment import sentence_id
+from newsner.ids import content_id, sentence_id
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from _measure import measured
 
-from newsner.segment import sentence_id
+from newsner.ids import sentence_id
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = """

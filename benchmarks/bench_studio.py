@@ -30,7 +30,7 @@ LABELS = ["PER", "ORG", "LOC", "MISC"]
 
 
 def make_tasks(n: int) -> list[dict]:
-    from newsner.ingest import content_id
+    from newsner.ids import content_id
 
     base = [json.loads(line) for line in (ROOT / "annotation/tasks.jsonl").read_text().splitlines()]
     tasks = []

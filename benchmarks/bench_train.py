@@ -32,9 +32,8 @@ from pathlib import Path
 
 from _measure import measured
 
-from newsner.ingest import content_id
+from newsner.ids import content_id, sentence_id
 from newsner.io import write_jsonl
-from newsner.segment import sentence_id
 
 ROOT = Path(__file__).resolve().parents[1]
 ANNOTATOR = "annotator-benchmark"

@@ -297,7 +297,7 @@ def test_the_reviewer_note_is_styled_like_the_guidelines():
     import re
 
     from newsner.config import load_settings
-    from newsner.studio.push import INSTRUCTION_CLASS
+    from newsner.studio.instructions import INSTRUCTION_CLASS
     from newsner.studio.review import review_options
     from tests.conftest import ROOT
 

@@ -15,8 +15,8 @@ import pytest
 
 from newsner.agreement import agreement_report
 from newsner.annotations import group_units, read_annotations
+from newsner.ids import sentence_id
 from newsner.pseudonyms import load_key, pseudonym
-from newsner.segment import sentence_id
 from newsner.studio.client import connect
 from newsner.studio.projects import annotator_projects
 from newsner.studio.pull import pull_annotations

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 
 from newsner.cli import app
-from newsner.ingest import content_id
-from newsner.segment import sentence_id
+from newsner.ids import content_id, sentence_id
 from tests.conftest import ROOT
 
 pytest.importorskip("distributed")

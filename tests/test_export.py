@@ -7,7 +7,7 @@ import pytest
 
 from newsner.cli import app
 from newsner.export import export, read_conll
-from newsner.publish import dataset_rows
+from newsner.rows import dataset_rows
 from newsner.tokens import class_names
 from tests.test_publish import SETTINGS, make_units
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from newsner.cli import app
-from newsner.ingest import build_article, content_id, ingest, normalise_text
+from newsner.ids import content_id
+from newsner.ingest import build_article, ingest, normalise_text
 from tests.conftest import SEED
 
 SEED_PARAGRAPH_STARTS = [
@@ -233,7 +234,8 @@ def test_markdown_syntax_never_reaches_the_text(tmp_path: Path):
 
 
 def test_front_matter_is_provenance_not_text(tmp_path: Path):
-    from newsner.ingest import content_id, ingest
+    from newsner.ids import content_id
+    from newsner.ingest import ingest
 
     body = "Protests in Almaty\n\nPolice detained dozens of people in Almaty on Wednesday.\n"
     (tmp_path / "with.txt").write_text(

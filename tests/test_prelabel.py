@@ -7,9 +7,9 @@ import pytest
 from newsner.cli import app
 from newsner.config import load_settings, settings_from_dict
 from newsner.errors import ModelError
+from newsner.ids import sentence_id
 from newsner.io import read_records
 from newsner.prelabel import PrelabelReport, load_pipeline, prelabel
-from newsner.segment import sentence_id
 from tests.conftest import ROOT
 
 SETTINGS = load_settings(ROOT / "newsner.toml")

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from newsner.cli import app
+from newsner.ids import sentence_id
 from newsner.pseudonyms import REVIEWER_PREFIX, load_key, pseudonym
-from newsner.segment import sentence_id
 from newsner.studio.accounts import login_details
 from newsner.studio.client import connect
 from newsner.studio.projects import review_project

@@ -43,8 +43,7 @@ def test_a_multi_megabyte_unpunctuated_scrape_goes_through_ingest_split_prelabel
 
 
 def test_prelabel_refuses_an_over_long_hand_made_sentence_with_a_clear_error(project: Path):
-    from newsner.ingest import content_id
-    from newsner.segment import sentence_id
+    from newsner.ids import content_id, sentence_id
 
     text = "word " * 400
     article = content_id("x")

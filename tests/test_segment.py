@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from newsner.ids import sentence_id
 from newsner.ingest import ingest
-from newsner.segment import sentence_id, sentence_spans, split_article
+from newsner.segment import sentence_spans, split_article
 from tests.conftest import DATA, SEED
 
 CASES = [json.loads(line) for line in (DATA / "sentence_cases.jsonl").read_text().splitlines()]

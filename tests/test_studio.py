@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from newsner.cli import app
+from newsner.ids import sentence_id
 from newsner.pseudonyms import REVIEWER_PREFIX, load_key, pseudonym, register
-from newsner.segment import sentence_id
 from newsner.studio.client import connect
 from newsner.studio.projects import annotator_projects, known_sentence_ids
 from newsner.studio.pull import pull_annotations

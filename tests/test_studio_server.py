@@ -84,7 +84,7 @@ def test_studio_commands_refuse_a_remote_url(project: Path, runner, monkeypatch)
 
 
 def test_guidelines_become_html_with_tables_styles_and_no_raw_html(tmp_path: Path):
-    from newsner.studio.push import INSTRUCTION_CLASS, guidelines_html
+    from newsner.studio.instructions import INSTRUCTION_CLASS, guidelines_html
     from tests.conftest import ROOT
 
     rendered = guidelines_html(ROOT / "annotation" / "guidelines.md")

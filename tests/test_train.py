@@ -17,8 +17,7 @@ pytestmark = pytest.mark.slow
 
 def annotations(project: Path, copies: int = 6) -> Path:
     """The committed seed annotations, repeated under other article ids (enough to train on)."""
-    from newsner.ingest import content_id
-    from newsner.segment import sentence_id
+    from newsner.ids import content_id, sentence_id
 
     lines = []
     for line in (ROOT / "annotation" / "annotations.jsonl").read_text().splitlines():

@@ -54,7 +54,7 @@ def test_the_model_is_chosen_on_validation_never_on_test(repo: Path):
     from newsner.annotations import group_units, read_annotations
     from newsner.config import load_settings
     from newsner.io import read_records
-    from newsner.publish import assign_splits
+    from newsner.rows import assign_splits
     from newsner.train import TrainOptions, train_model
 
     settings = load_settings()

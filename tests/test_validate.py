@@ -73,7 +73,7 @@ def test_common_errors_verbatim(tmp_path: Path, name, filename, mutate, problem)
     path = write(tmp_path / filename, [example(name), record])
     _, problems = validate_file(path, settings=load_settings(ROOT / "newsner.toml"))
     if "{id}" in problem:
-        from newsner.ingest import content_id
+        from newsner.ids import content_id
 
         problem = problem.format(id=record["id"], expected=content_id(record["text"]))
     assert problems[0] == f"{path}:2: {problem}"

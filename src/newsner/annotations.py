@@ -10,6 +10,7 @@ from typing import Any
 from newsner.config import Settings
 from newsner.errors import ValidationError
 from newsner.io import read_jsonl
+from newsner.validate import record_problems, validate_file
 
 
 @dataclass
@@ -47,7 +48,6 @@ class Units(list):
 
 def read_annotations(path: str | Path, settings: Settings) -> list[dict[str, Any]]:
     """Read and validate `annotations.jsonl`; raise `ValidationError` listing every bad line."""
-    from newsner.validate import record_problems
 
     labels = set(settings.entities)
     records, problems = [], []
@@ -83,7 +83,6 @@ def read_adjudications(path: str | Path, settings: Settings) -> list[dict[str, A
 
     Raises `ValidationError` listing the bad lines.
     """
-    from newsner.validate import validate_file
 
     _, problems = validate_file(path, schema="adjudication", settings=settings)
     if problems:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsner.errors import InputError
+from newsner.io import read_jsonl, write_jsonl
 
 ASSIGNMENTS_FILE = Path("annotation/assignments.jsonl")
 
@@ -117,7 +118,6 @@ def rebalance(
 
 def read_assignments(root: Path) -> dict[str, list[str]]:
     """The committed assignment (empty when there is none yet)."""
-    from newsner.io import read_jsonl
 
     path = root / ASSIGNMENTS_FILE
     if not path.is_file():
@@ -132,7 +132,6 @@ def read_assignments(root: Path) -> dict[str, list[str]]:
 
 
 def write_assignments(root: Path, assignments: dict[str, list[str]]) -> None:
-    from newsner.io import write_jsonl
 
     write_jsonl(
         root / ASSIGNMENTS_FILE,

@@ -19,7 +19,27 @@ import typer
 from newsner import __version__
 from newsner.config import Settings, load_settings
 from newsner.errors import NewsnerError
+from newsner.io import read_records
+from newsner.pipeline import run_pipeline
+from newsner.publish import push_to_hub as upload
+from newsner.steps import (
+    agree_step,
+    export_step,
+    ingest_step,
+    prelabel_step,
+    publish_step,
+    read_units,
+    split_step,
+    train_step,
+)
+from newsner.studio.accounts import add_people, annotator_progress, login_details, settle_held
+from newsner.studio.client import connect
+from newsner.studio.pull import pull_annotations
+from newsner.studio.push import push_tasks
+from newsner.studio.review import push_review
+from newsner.studio.server import LocalStudio, install_server
 from newsner.train import TrainOptions  # its defaults are the CLI's
+from newsner.validate import default_paths, validate_paths
 
 app = typer.Typer(
     name="newsner",
@@ -129,7 +149,6 @@ def ingest(
     Exit code 0 when every input was read; 1 when some inputs were skipped (each is listed; the good
     articles are still written).
     """
-    from newsner.steps import ingest_step
 
     written, report = ingest_step(raw_paths, output)
     for line in [*(f"skipped {s}" for s in report.skipped), *(f"duplicate {d}" for d in report.duplicates)]:
@@ -152,7 +171,6 @@ def split(
     workers: WorkersOption = None,
 ) -> None:
     """Split articles into sentences (paragraph-aware, offsets into the article; on one machine or a Dask cluster)."""
-    from newsner.steps import split_step
 
     report = split_step(articles, output, scheduler=scheduler, workers=workers)
     say("\n".join([*(f"long run: {run}" for run in report.long_runs[:20]), f"split: {report.summary()} -> {output}"]))
@@ -180,7 +198,6 @@ def prelabel(
     config: ConfigOption = None,
 ) -> None:
     """Pre-label sentences with spaCy NER and write Label Studio tasks (on one machine or a Dask cluster)."""
-    from newsner.steps import prelabel_step
 
     report = prelabel_step(
         sentences,
@@ -209,7 +226,6 @@ def validate(
     config: ConfigOption = None,
 ) -> None:
     """Check record files against their JSON Schemas and cross-field rules."""
-    from newsner.validate import default_paths, validate_paths
 
     settings = load_settings(config)
     targets = list(paths) if paths else default_paths(settings.root)
@@ -238,7 +254,6 @@ def agree(
     config: ConfigOption = None,
 ) -> None:
     """Inter-annotator agreement: span F1, token kappa/alpha, categories, disagreements, annotators against gold."""
-    from newsner.steps import agree_step
 
     report = agree_step(
         annotations, output, load_settings(config), predictions=predictions, plots=plots, adjudications=adjudications
@@ -287,8 +302,6 @@ def publish(
 
     The output folder is replaced as a whole, atomically; a folder that is not empty and was not written
     by publish is refused unless --force."""
-    from newsner.publish import push_to_hub as upload
-    from newsner.steps import publish_step
 
     settings = load_settings(config)
     out = output or Path("dist") / settings.dataset["name"]
@@ -320,7 +333,6 @@ def export_command(
     config: ConfigOption = None,
 ) -> None:
     """Export the adjudicated train/test data (same split as `publish`) for spaCy or CoNLL tools."""
-    from newsner.steps import export_step
 
     paths, report = export_step(kind.value, annotations, output, load_settings(config), sentences=sentences)
     say(f"export {kind.value}: {report.summary()} -> " + ", ".join(str(p) for p in paths))
@@ -387,7 +399,6 @@ def train(
     config: ConfigOption = None,
 ) -> None:
     """Train the pre-label model on the adjudicated train split with spaCy; select on validation, report test once."""
-    from newsner.steps import train_step
 
     options = TrainOptions(
         base="" if from_scratch else None,
@@ -434,7 +445,6 @@ def run(
     config: ConfigOption = None,
 ) -> None:
     """The offline chain: ingest, split, prelabel, agree, publish (validating at every step)."""
-    from newsner.pipeline import run_pipeline
 
     for line in run_pipeline(load_settings(config), with_studio=with_studio):
         say(line)
@@ -445,7 +455,6 @@ app.add_typer(studio_app, name="studio")
 
 
 def _local_studio(settings: Settings) -> Any:
-    from newsner.studio.server import LocalStudio
 
     return LocalStudio.for_settings(settings)
 
@@ -454,7 +463,6 @@ def _local_studio(settings: Settings) -> Any:
 @guarded
 def studio_install() -> None:
     """Install the Label Studio server (newsner's `studio` extra) into this environment."""
-    from newsner.studio.server import install_server
 
     say(f"studio: {install_server()} installed; start it with `newsner studio start`")
 
@@ -484,8 +492,6 @@ def studio_status(config: ConfigOption = None) -> None:
     Progress counts only the owner's own annotations; a sentence labelled by someone else is shown
     apart (`newsner studio settle` returns it to its owner). Exit code 0 when it runs, 3 when it is stopped.
     """
-    from newsner.studio.accounts import annotator_progress
-    from newsner.studio.client import connect
 
     settings = load_settings(config)
     studio = _local_studio(settings)
@@ -519,7 +525,6 @@ def studio_add_annotator(
 
     On a team server (LABEL_STUDIO_URL) the accounts must exist; they are added to the pool.
     """
-    from newsner.studio.accounts import add_people
 
     names, added = add_people(load_settings(config), emails, "annotator")
     say(
@@ -536,7 +541,6 @@ def studio_add_reviewer(
 ) -> None:
     """Create reviewer accounts (local studio) and add them to the pool as reviewers (they decide in the review
     project; the maintainer always may)."""
-    from newsner.studio.accounts import add_people
 
     names, added = add_people(load_settings(config), emails, "reviewer")
     say(
@@ -554,7 +558,6 @@ def studio_login(
     config: ConfigOption = None,
 ) -> None:
     """Show one person's login and the project they work in, to hand over to that person alone."""
-    from newsner.studio.accounts import login_details
 
     login = login_details(load_settings(config), email)
     where = (
@@ -581,8 +584,6 @@ def studio_settle(
 ) -> None:
     """Remove held stray annotations (made in someone else's project) from Label Studio, after recording them in
     settled.jsonl, so the sentence returns to its owner's queue. Pull first."""
-    from newsner.studio.accounts import settle_held
-    from newsner.studio.client import connect
 
     settings = load_settings(config)
     report = settle_held(connect(settings), settings, annotation_dir, dry_run=dry_run)
@@ -609,9 +610,6 @@ def push(
     config: ConfigOption = None,
 ) -> None:
     """Create or update the Label Studio project and import the tasks it does not have yet."""
-    from newsner.io import read_records
-    from newsner.studio.client import connect
-    from newsner.studio.push import push_tasks
 
     settings = load_settings(config)
     connection = connect(settings)
@@ -639,8 +637,6 @@ def pull(
 
     Annotations already in annotations.jsonl that the server lacks are kept (and counted) unless --replace.
     """
-    from newsner.studio.client import connect
-    from newsner.studio.pull import pull_annotations
 
     settings = load_settings(config)
     connection = connect(settings)
@@ -678,9 +674,6 @@ def review(
     config: ConfigOption = None,
 ) -> None:
     """Fill the review project: each sentence that needs a decision, with every annotator's version as a tab."""
-    from newsner.steps import read_units
-    from newsner.studio.client import connect
-    from newsner.studio.review import push_review
 
     settings = load_settings(config)
     units = read_units(annotations, settings)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from newsner.cli import app
+
 WIDTH = 100
 
 
@@ -23,8 +25,6 @@ def _walk(command: Any, ctx: Any, path: list[str]) -> list[tuple[str, str]]:
 def cli_reference() -> str:
     """The Markdown CLI reference: every command's `--help`, at a fixed width."""
     import typer
-
-    from newsner.cli import app
 
     command = typer.main.get_command(app)
     ctx = _context(command, "newsner")

@@ -8,8 +8,9 @@ from typing import Any
 
 from newsner.annotations import Unit
 from newsner.config import Settings
+from newsner.errors import InputError
 from newsner.partition import SPLITS
-from newsner.publish import PublishReport, dataset_rows
+from newsner.rows import RowsReport, dataset_rows
 from newsner.tokens import class_names, tokenizer_nlp
 
 
@@ -79,9 +80,8 @@ EXPORTERS: dict[str, Callable[[dict[str, list], Settings, Path], list[Path]]] = 
 
 def export(
     kind: str, units: list[Unit], settings: Settings, out_dir: Path, *, sentences: list[dict[str, Any]] | None = None
-) -> tuple[list[Path], PublishReport]:
+) -> tuple[list[Path], RowsReport]:
     """Write the `kind` export of the adjudicated, split data into `out_dir`."""
-    from newsner.errors import InputError
 
     if kind not in EXPORTERS:
         raise InputError(f"unknown export format {kind!r}; choose one of {', '.join(EXPORTERS)}")

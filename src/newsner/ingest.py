@@ -22,7 +22,6 @@ as Markdown. A bad line is skipped and listed with its line number; the others a
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from collections import Counter
@@ -32,6 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from newsner.errors import InputError
+from newsner.ids import article_id
+from newsner.io import read_jsonl
+from newsner.schemas import schema_errors
 
 SUFFIXES = (".txt", ".md", ".jsonl")
 ZERO_WIDTH = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}
@@ -46,11 +48,6 @@ def normalise_text(text: str) -> str:
     """
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
     return "".join(ch for ch in text if ch in "\n\t" or (unicodedata.category(ch) != "Cc" and ch not in ZERO_WIDTH))
-
-
-def content_id(*parts: object) -> str:
-    """A 16-hex-digit SHA-256 content hash of `parts` (joined with NUL)."""
-    return hashlib.sha256("\0".join(map(str, parts)).encode("utf-8")).hexdigest()[:16]
 
 
 # --- boilerplate rules: name -> predicate(line, title). Extend by adding an entry. -----------------
@@ -221,7 +218,7 @@ def build_article(
         spans.append([pos, pos + len(paragraph)])
         pos += len(paragraph) + 2
     record: dict[str, Any] = {
-        "id": content_id(body),
+        "id": article_id(body),
         "title": title,
         "text": body,
         "source": source,
@@ -290,8 +287,6 @@ def _read_text_file(path: Path, source: str, report: IngestReport) -> list[dict[
 
 
 def _read_jsonl_file(path: Path, source: str, report: IngestReport) -> list[dict[str, Any]]:
-    from newsner.io import read_jsonl
-    from newsner.schemas import schema_errors
 
     _decode(path, path.read_bytes())  # empty, binary and non-UTF-8 files are refused whole
     articles = []

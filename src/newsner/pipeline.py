@@ -7,6 +7,12 @@ from collections.abc import Iterator
 
 from newsner.config import Settings
 from newsner.errors import InputError, ValidationError
+from newsner.io import read_records
+from newsner.steps import agree_step, ingest_step, prelabel_step, publish_step, read_units, split_step
+from newsner.studio.client import connect
+from newsner.studio.pull import pull_annotations
+from newsner.studio.push import push_tasks
+from newsner.validate import validate_paths
 
 
 def run_pipeline(settings: Settings, *, with_studio: bool = False) -> Iterator[str]:
@@ -18,9 +24,6 @@ def run_pipeline(settings: Settings, *, with_studio: bool = False) -> Iterator[s
     >>> for line in run_pipeline(load_settings()): print(line)  # doctest: +SKIP
     ingest: 1 articles from 1 files; ...
     """
-    from newsner.io import read_records
-    from newsner.steps import agree_step, ingest_step, prelabel_step, publish_step, read_units, split_step
-    from newsner.validate import validate_paths
 
     root = settings.root
     articles_path, sentences_path = root / "corpus" / "articles.jsonl", root / "corpus" / "sentences.jsonl"
@@ -33,10 +36,6 @@ def run_pipeline(settings: Settings, *, with_studio: bool = False) -> Iterator[s
     yield f"split: {split_step(articles_path, sentences_path).summary()}"
     yield f"prelabel: {prelabel_step(sentences_path, tasks_path, settings).summary()}"
     if with_studio:
-        from newsner.studio.client import connect
-        from newsner.studio.pull import pull_annotations
-        from newsner.studio.push import push_tasks
-
         connection = connect(settings)
         yield (
             "push: "

@@ -21,10 +21,12 @@ from itertools import groupby, islice
 from typing import Any
 
 from newsner.align import align_span
+from newsner.cluster import dask_client, map_in_order
 from newsner.config import Settings
 from newsner.errors import InputError, ModelError, ValidationError
-from newsner.ingest import content_id
+from newsner.ids import region_id
 from newsner.labelconfig import FROM_NAME, TO_NAME
+from newsner.segment import MAX_SENTENCE_CHARS
 from newsner.validate import record_problems
 
 ENT_ATTRS = ("doc.ents", "token.ent_iob", "token.ent_type")
@@ -229,7 +231,7 @@ class _Prelabeller:
                 start, end, label = aligned
             report.entities[label] += 1
             item: dict[str, Any] = {
-                "id": content_id(sentence["id"], start, end, label)[:10],
+                "id": region_id(sentence["id"], start, end, label),
                 "from_name": FROM_NAME,
                 "to_name": TO_NAME,
                 "type": "labels",
@@ -324,7 +326,6 @@ def prelabel(
 
 
 def _within_limit(sentences: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    from newsner.segment import MAX_SENTENCE_CHARS
 
     for sentence in sentences:
         if len(sentence["text"]) > MAX_SENTENCE_CHARS:
@@ -372,7 +373,6 @@ def _run_dask(
     workers: int | None,
     **_: Any,
 ) -> Results:
-    from newsner.cluster import dask_client, map_in_order
 
     if not scheduler:
         # a local cluster's workers are forked from here: loaded once, they all have it (and a missing

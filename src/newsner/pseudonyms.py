@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsner.errors import ConfigError
+from newsner.io import write_json
+from newsner.schemas import schema_errors
 
 KEY_ENV = "NEWSNER_PSEUDONYM_KEY"
 KEY_FILE = Path(".newsner/pseudonym.key")
@@ -99,7 +101,6 @@ class Pool:
 
 def read_pool(root: Path) -> Pool | None:
     """`annotation/annotators.json` (schema `annotators`), or None when there is none yet."""
-    from newsner.schemas import schema_errors
 
     path = root / POOL_FILE
     if not path.is_file():
@@ -119,7 +120,6 @@ def read_pool(root: Path) -> Pool | None:
 
 
 def write_pool(root: Path, pool: Pool) -> None:
-    from newsner.io import write_json
 
     data: dict = {"key_fingerprint": pool.key_fingerprint, "annotators": pool.annotators}
     if pool.reviewers:

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from newsner.ingest import content_id
+from newsner.ids import sentence_id
 
 _AFTER_TIME = re.compile(
     r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\b|"
@@ -281,11 +281,6 @@ def _trim(text: str, start: int, end: int, paragraph: int) -> tuple[int, int, in
     while end > start and text[end - 1].isspace():
         end -= 1
     return start, end, paragraph
-
-
-def sentence_id(article_id: str, start: int, text: str) -> str:
-    """Content-hash id of a sentence: from (article_id, start, sentence text)."""
-    return content_id(article_id, start, text)
 
 
 def split_article(article: dict[str, Any], report: SplitReport | None = None) -> list[dict[str, Any]]:

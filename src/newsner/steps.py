@@ -11,8 +11,28 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from newsner.agreement import agreement_report
+from newsner.agreement_output import write_agreement
+from newsner.annotations import (
+    ADJUDICATIONS_FILE,
+    Units,
+    attach_adjudications,
+    group_units,
+    read_adjudications,
+    read_annotations,
+)
+from newsner.cluster import dask_client, map_in_order, scheduler_address
 from newsner.config import Settings
 from newsner.errors import InputError, ValidationError
+from newsner.export import export
+from newsner.ingest import ingest
+from newsner.io import read_jsonl, read_records, write_jsonl
+from newsner.prelabel import PrelabelReport, prelabel
+from newsner.progress import progress
+from newsner.publish import publish
+from newsner.segment import SplitReport, split_articles, split_batch
+from newsner.train import train_model
+from newsner.validate import record_problems, validate_file
 
 
 def check_input(path: Path, schema: str, settings: Settings | None = None) -> int:
@@ -20,7 +40,6 @@ def check_input(path: Path, schema: str, settings: Settings | None = None) -> in
 
     Raises `ValidationError` listing the first problems with `file:line`.
     """
-    from newsner.validate import validate_file
 
     count, problems = validate_file(path, schema=schema, settings=settings)
     if problems:
@@ -30,9 +49,6 @@ def check_input(path: Path, schema: str, settings: Settings | None = None) -> in
 
 def ingest_step(raw_paths: Iterable[str | Path], output: str | Path) -> tuple[int, Any]:
     """Clean raw articles into `output`; return (articles written, IngestReport)."""
-    from newsner.ingest import ingest
-    from newsner.io import write_jsonl
-    from newsner.validate import record_problems
 
     articles, report = ingest(raw_paths)
     if not articles and str(output) != "-":
@@ -63,10 +79,6 @@ def split_step(
     output is the same, byte for byte.
     """
     from itertools import islice
-
-    from newsner.cluster import dask_client, map_in_order, scheduler_address
-    from newsner.io import read_jsonl, write_jsonl
-    from newsner.segment import SplitReport, split_articles, split_batch
 
     check_input(articles, "article")
     report = SplitReport()
@@ -107,10 +119,6 @@ def prelabel_step(
 
     `scheduler` (else `DASK_SCHEDULER_ADDRESS`) runs on that Dask cluster; `workers` on a local one.
     """
-    from newsner.cluster import scheduler_address
-    from newsner.io import read_jsonl, write_jsonl
-    from newsner.prelabel import PrelabelReport, prelabel
-    from newsner.progress import progress
 
     count = check_input(sentences, "sentence")
     report = PrelabelReport()
@@ -140,7 +148,6 @@ def optional_records(path: Path, schema: str, settings: Settings | None = None) 
     It gets the same checks as every other input (`file:line` messages, duplicates included): a file of
     another record type, or a folder, is refused rather than half-read.
     """
-    from newsner.io import read_records
 
     if not path.exists():
         return None
@@ -161,7 +168,6 @@ def train_step(
     force: bool = False,
 ) -> Any:
     """Train a pre-label model from the adjudicated annotations into `output`; return the TrainReport."""
-    from newsner.train import train_model
 
     return train_model(
         read_units(annotations, settings),
@@ -176,7 +182,6 @@ def train_step(
 
 def export_step(kind: str, annotations: Path, output: Path, settings: Settings, *, sentences: Path) -> Any:
     """Write the `kind` export (spacy, conll) of the adjudicated split data; return (paths, report)."""
-    from newsner.export import export
 
     return export(
         kind, read_units(annotations, settings), settings, output, sentences=optional_records(sentences, "sentence")
@@ -188,7 +193,6 @@ def read_units(annotations: Path, settings: Settings, adjudications: Path | None
 
     `adjudications` defaults to `adjudications.jsonl` beside the annotations, read when it exists.
     """
-    from newsner.annotations import Units, attach_adjudications, group_units, read_adjudications, read_annotations
 
     units = group_units(read_annotations(annotations, settings))
     path = adjudications_path(annotations, adjudications)
@@ -200,7 +204,6 @@ def read_units(annotations: Path, settings: Settings, adjudications: Path | None
 
 def adjudications_path(annotations: Path, adjudications: Path | None = None) -> Path:
     """The decisions file: `adjudications` when given, else `adjudications.jsonl` beside the annotations."""
-    from newsner.annotations import ADJUDICATIONS_FILE
 
     return adjudications if adjudications is not None else annotations.parent / ADJUDICATIONS_FILE
 
@@ -216,8 +219,6 @@ def agree_step(
     adjudications: Path | None = None,
 ) -> dict[str, Any]:
     """Write the agreement report (json, md, plots) into `output`; return it."""
-    from newsner.agreement import agreement_report
-    from newsner.agreement_output import write_agreement
 
     units = units if units is not None else read_units(annotations, settings, adjudications)
     if predictions is not None and not predictions.exists():
@@ -247,7 +248,6 @@ def publish_step(
     `pull-report.json` beside the annotations puts the Label Studio version into the card.
     The card names each input by its path relative to the project, however the step was started.
     """
-    from newsner.publish import publish
 
     units = units if units is not None else read_units(annotations, settings, adjudications)
     decisions = adjudications_path(annotations, adjudications)

@@ -32,6 +32,8 @@ from newsner import __version__
 from newsner.annotations import Unit
 from newsner.config import Settings
 from newsner.errors import InputError, ModelError
+from newsner.export import export
+from newsner.outputs import check_target, output_folder
 
 CONFIG = """
 [paths]
@@ -261,9 +263,6 @@ def train_model(
     """
     from spacy.tokens import DocBin
     from spacy.util import load_config_from_str, load_model_from_config, registry
-
-    from newsner.export import export
-    from newsner.outputs import check_target, output_folder
 
     check_target(output, "train", root=settings.root, force=force, legacy=_earlier_model)
     registry.callbacks.register(CALLBACK, func=tok2vec_from_base)  # also an entry point, for `spacy train`

@@ -10,6 +10,7 @@ from typing import Any
 
 from newsner.config import Settings
 from newsner.errors import InputError, NewsnerError
+from newsner.ids import article_id, sentence_id
 from newsner.io import read_jsonl
 from newsner.schemas import schema_errors
 
@@ -40,11 +41,9 @@ def _span_problems(text: str, spans: Iterable[dict[str, Any]], labels: set[str] 
 
 
 def _check_article(record: dict[str, Any], labels: set[str] | None) -> Iterator[str]:
-    from newsner.ingest import content_id
-
     text = record["text"]
-    if record["id"] != content_id(text):
-        yield f"[$.id] {record['id']} is not the content hash of the text (expected {content_id(text)})"
+    if record["id"] != article_id(text):
+        yield f"[$.id] {record['id']} is not the content hash of the text (expected {article_id(text)})"
     previous = 0
     for i, (start, end) in enumerate(record["paragraphs"]):
         if not (previous <= start < end <= len(text)):
@@ -53,8 +52,6 @@ def _check_article(record: dict[str, Any], labels: set[str] | None) -> Iterator[
 
 
 def _check_sentence(record: dict[str, Any], labels: set[str] | None) -> Iterator[str]:
-    from newsner.segment import sentence_id
-
     if record["start"] >= record["end"]:
         yield f"[$.start] start {record['start']} is not before end {record['end']}"
     if record["end"] - record["start"] != len(record["text"]):

@@ -9,7 +9,19 @@ from typing import Any
 
 from newsner.config import Settings
 from newsner.errors import InputError, StudioError
-from newsner.studio.client import Connection
+from newsner.io import read_jsonl, write_jsonl
+from newsner.pseudonyms import PREFIX, REVIEWER_PREFIX, checked_key, pseudonym, read_pool, register
+from newsner.studio.client import Connection, connect, is_local, studio_url
+from newsner.studio.people import server_people
+from newsner.studio.projects import (
+    REVIEW,
+    annotator_projects,
+    list_projects,
+    project_tasks,
+    project_title,
+    review_project,
+)
+from newsner.studio.server import LocalStudio
 
 ROLES = ("annotator", "reviewer")
 
@@ -36,9 +48,6 @@ def add_people(settings: Settings, emails: list[str], role: str = "annotator") -
     On the local studio the accounts are created (invite-link signup); on a team server
     (`LABEL_STUDIO_URL`) they must exist already. Returns (their pseudonyms, the ones new to the pool).
     """
-    from newsner.pseudonyms import PREFIX, REVIEWER_PREFIX, checked_key, register
-    from newsner.studio.client import connect, is_local, studio_url
-    from newsner.studio.server import LocalStudio
 
     if role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}")
@@ -78,10 +87,6 @@ def login_details(settings: Settings, email: str, studio: Any = None) -> Login:
     their own project. Reading the projects needs the studio running. `studio`: the `LocalStudio`
     (default: the project's, in `.newsner/studio/`).
     """
-    from newsner.pseudonyms import REVIEWER_PREFIX, checked_key, pseudonym, read_pool
-    from newsner.studio.client import connect
-    from newsner.studio.projects import REVIEW, annotator_projects, list_projects, project_title, review_project
-    from newsner.studio.server import LocalStudio
 
     studio = studio or LocalStudio.for_settings(settings)
     account = studio.login(email)
@@ -143,7 +148,6 @@ def settle_held(
     An annotation changed by someone after its author submitted it is the author's work: it is not removed;
     its author must open it and press Update (listed in `left`).
     """
-    from newsner.io import read_jsonl, write_jsonl
 
     held_path = annotation_dir / "held.jsonl"
     report = SettleReport()
@@ -200,8 +204,6 @@ class Progress:
 
 def annotator_progress(connection: Connection, settings: Settings) -> list[Progress]:
     """Each annotator project's progress, counting only the owner's own annotations."""
-    from newsner.studio.people import server_people
-    from newsner.studio.projects import annotator_projects, project_tasks
 
     people = server_people(connection, settings)
     ids = {name: uid for uid, name in people.names.items()}

@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 
 from newsner.config import Settings
 from newsner.errors import StudioAuthError, StudioError
+from newsner.studio.address import studio_url
+from newsner.studio.server import STATE_DIR, LocalStudio
 
 T = TypeVar("T")
 
@@ -68,62 +70,12 @@ class Connection:
         return self.call(what, fetch)
 
 
-def studio_url(settings: Settings) -> str:
-    """`LABEL_STUDIO_URL` when set, else `[studio] url`; refused when it is not a plain http(s) address."""
-    url = (os.environ.get("LABEL_STUDIO_URL") or settings.studio["url"]).rstrip("/")
-    check_url(url)
-    return url
-
-
-def check_url(url: str) -> None:
-    """Refuse a URL that is not `http(s)://host[:port][/path]`: user-info (`user@host`) hides the real host.
-
-    >>> check_url("http://127.0.0.1:8080")
-    >>> check_url("http://127.0.0.1:8080@evil.example:80")
-    Traceback (most recent call last):
-    ...
-    newsner.errors.ConfigError: Label Studio URL 'http://127.0.0.1:8080@evil.example:80' has a user-info part ...
-    """
-    from urllib.parse import urlsplit
-
-    from newsner.errors import ConfigError
-
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 (raises on a bad port)
-    except ValueError as err:
-        raise ConfigError(f"Label Studio URL {url!r} is not a valid address ({err})") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"Label Studio URL {url!r} is not an http(s)://HOST:PORT address")
-    if "@" in parts.netloc:
-        raise ConfigError(
-            f"Label Studio URL {url!r} has a user-info part (before '@'): the request would go to "
-            f"{parts.hostname!r}, not where it seems; write the address as http(s)://HOST:PORT"
-        )
-
-
-def is_loopback(url: str) -> bool:
-    """True when the URL's host (parsed, not matched as text) is a loopback address."""
-    import ipaddress
-    from urllib.parse import urlsplit
-
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def is_local(url: str, settings: Settings | None = None, state_dir: Path | None = None) -> bool:
     """True when `url` is the project's own local studio: newsner started a studio there (its state says so).
 
     A Label Studio on a loopback address that newsner did not start (Docker, another project) is a team
     server like any other: it needs `LABEL_STUDIO_API_KEY`, and the local admin token never goes to it.
     """
-    from newsner.studio.server import STATE_DIR, LocalStudio
-
     if state_dir is None and settings is None:
         return False
     studio = LocalStudio(state_dir=state_dir or settings.root / STATE_DIR)
@@ -136,8 +88,6 @@ def api_key(settings: Settings, url: str, state_dir: Path | None = None) -> str:
     if key:
         return key
     if is_local(url, settings, state_dir):
-        from newsner.studio.server import STATE_DIR, LocalStudio
-
         return LocalStudio(state_dir=state_dir or settings.root / STATE_DIR).credentials()["admin"]["token"]
     raise StudioError(
         f"no API key for {url}: set LABEL_STUDIO_API_KEY (Account & Settings in Label Studio), "

@@ -15,6 +15,7 @@ from typing import Any
 
 from newsner.config import Settings
 from newsner.errors import StudioError
+from newsner.pseudonyms import REVIEWER_PREFIX, checked_key, pseudonym, read_pool
 from newsner.studio.client import Connection
 
 NEWSNER_NAME = re.compile(r"(annotator|reviewer)-[0-9a-f]{12}")
@@ -52,7 +53,6 @@ def _user_id(user: Any) -> int | None:
 
 def server_people(connection: Connection, settings: Settings, users: list[Any] | None = None) -> People:
     """Pseudonyms of every account on the server (from their e-mail and the project's key)."""
-    from newsner.pseudonyms import REVIEWER_PREFIX, checked_key, pseudonym, read_pool
 
     key = checked_key(settings.root)
     users = users if users is not None else connection.call("list the users", connection.client.users.list)
@@ -73,7 +73,6 @@ def name_accounts(connection: Connection, settings: Settings) -> int:
     key), are renamed: a name the person chose is kept. A server that refuses (a team server whose
     admin may not edit other accounts) raises `StudioError` naming the account's pseudonym.
     """
-    from newsner.pseudonyms import read_pool
 
     users = connection.call("list the users", connection.client.users.list)
     people = server_people(connection, settings, users)

@@ -7,10 +7,12 @@ page past the last with HTTP 404 and logs an "Invalid page" traceback, which the
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from newsner.errors import StudioAuthError, StudioError
 from newsner.pseudonyms import PREFIX
 from newsner.studio.client import Connection
 
@@ -113,3 +115,28 @@ def project_tasks(connection: Connection, project_id: int) -> dict[str, list[Kno
 def known_sentence_ids(connection: Connection, project_id: int) -> dict[str, list[int]]:
     """sentence_id -> task ids already in the project."""
     return {sid: [task.id for task in tasks] for sid, tasks in project_tasks(connection, project_id).items()}
+
+
+def import_batch(connection: Connection, project_id: int, batch: list[dict[str, Any]], attempts: int = 5) -> None:
+    """Import one batch of tasks, retrying a failed request without importing a task twice."""
+    for attempt in range(attempts):
+        try:
+            connection.call(
+                "import tasks",
+                connection.client.projects.import_tasks,
+                project_id,
+                request=batch,
+                return_task_ids=True,
+                request_options={"max_retries": 0},
+            )
+            return
+        except StudioAuthError:
+            raise
+        except StudioError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(min(2**attempt, 30))
+            known = known_sentence_ids(connection, project_id)  # the failed request may have landed
+            batch = [t for t in batch if t["data"]["sentence_id"] not in known]
+            if not batch:
+                return

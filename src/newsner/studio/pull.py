@@ -31,10 +31,13 @@ from typing import Any
 from newsner.annotations import ADJUDICATIONS_FILE
 from newsner.config import Settings
 from newsner.errors import StudioError
+from newsner.io import read_jsonl, write_json, write_jsonl
+from newsner.spancheck import check_records
 from newsner.studio.client import Connection
 from newsner.studio.people import server_people
 from newsner.studio.projects import annotator_projects, list_projects, review_project
 from newsner.studio.records import Pulled, PullReport, normalise_export, normalise_review_export
+from newsner.validate import record_problems
 
 SERIALIZATION = {"predictions": {"only_id": False}, "annotations__completed_by": {"only_id": False}}
 HELD_FILE = "held.jsonl"
@@ -132,9 +135,6 @@ def pull_annotations(
     `replace=True` makes the files exact copies of the server's (the dropped ones counted and listed).
     Records come out in corpus order (by `sentences_path`), then by annotator.
     """
-    from newsner.io import read_jsonl, write_json, write_jsonl
-    from newsner.spancheck import check_records
-    from newsner.validate import record_problems
 
     base = settings.studio["project"]
     listed = list_projects(connection)

@@ -8,25 +8,29 @@ and imports only the tasks a project does not have yet.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from newsner.assign import assign, by_annotator, read_assignments, rebalance, write_assignments
 from newsner.config import Settings
-from newsner.errors import StudioAuthError, StudioError
+from newsner.errors import ConfigError, StudioError
 from newsner.labelconfig import label_config
+from newsner.pseudonyms import read_pool
 from newsner.studio.client import Connection
+from newsner.studio.instructions import guidelines_html
+from newsner.studio.people import name_accounts
 from newsner.studio.projects import (
     KnownTask,
     annotator_projects,
-    known_sentence_ids,
+    import_batch,
     list_projects,
     project_tasks,
     project_title,
 )
+from newsner.validate import record_problems
 
 TITLE_MAX = 50  # Label Studio's limit on project titles
 # [studio] sampling -> Label Studio's project sampling (the order of Label All Tasks)
@@ -70,43 +74,6 @@ class PushReport:
         return text
 
 
-# Label Studio's stylesheet strips list numbers and bullets, draws tables without borders and gives
-# headings the body's line height (a two-line <h1> overlaps). Its instructions sanitiser drops `style`
-# attributes but keeps <style> elements and classes, so the guidelines come with a stylesheet scoped
-# to their own wrapper (measured in the labeling view of Label Studio 1.23.2).
-INSTRUCTION_CLASS = "newsner-guidelines"
-INSTRUCTION_CSS = " ".join(
-    f".{INSTRUCTION_CLASS} {rule}"
-    for rule in (
-        "h1, .{0} h2, .{0} h3 {{ line-height: 1.25; margin: 0.9em 0 0.4em; font-weight: 600; }}",
-        "h1 {{ font-size: 1.6em; }}",
-        "h2 {{ font-size: 1.3em; }}",
-        "p {{ margin: 0.5em 0; }}",
-        "ol {{ list-style: decimal outside; padding-left: 1.8em; margin: 0.5em 0; }}",
-        "ul {{ list-style: disc outside; padding-left: 1.8em; margin: 0.5em 0; }}",
-        "li {{ display: list-item; margin: 0.25em 0; }}",
-        "table {{ border-collapse: collapse; margin: 0.6em 0; }}",
-        "th, .{0} td {{ border: 1px solid #8a8a8a; padding: 4px 8px; text-align: left; vertical-align: top; }}",
-    )
-).format(INSTRUCTION_CLASS)
-
-
-def guidelines_html(path: Path, *, style: bool = True) -> str:
-    """The annotators' guidelines (Markdown, tables included) as HTML for the project instructions.
-
-    Raw HTML in the Markdown is escaped, not passed through. The HTML carries a stylesheet scoped to
-    its wrapper so that numbered rules, bullets, table borders and headings read as written.
-    """
-    from markdown_it import MarkdownIt
-
-    if not path.is_file():
-        return ""
-    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(path.read_text(encoding="utf-8"))
-    return (
-        f"<style>{INSTRUCTION_CSS}</style>\n" if style else ""
-    ) + f'<div class="{INSTRUCTION_CLASS}">\n{body}</div>\n'
-
-
 def project_options(settings: Settings, guidelines: Path | None) -> dict[str, Any]:
     """The options every annotator project shares (built once per push: it renders the guidelines)."""
     return {
@@ -125,7 +92,6 @@ def ensure_project(
     connection: Connection, settings: Settings, annotator: str, existing: Any | None, shared: dict[str, Any]
 ) -> tuple[int, bool]:
     """Create the annotator's project or update its config and instructions (`shared`); return (id, created)."""
-    from newsner.errors import ConfigError
 
     title = project_title(settings.studio["project"], annotator)
     if len(title) > TITLE_MAX:
@@ -161,10 +127,6 @@ def push_tasks(
     so a re-run or a retried request never creates a duplicate. The assignment is extended, never
     changed (`annotation/assignments.jsonl`).
     """
-    from newsner.assign import assign, by_annotator, read_assignments, write_assignments
-    from newsner.pseudonyms import read_pool
-    from newsner.studio.people import name_accounts
-    from newsner.validate import record_problems
 
     report = PushReport()
     labels = set(settings.entities)
@@ -235,7 +197,6 @@ def _rebalance(
     caller's drafts, so each proposed move is checked against the task's drafts (`api/tasks/<id>/drafts`)
     and, when one exists, proposed again without it.
     """
-    from newsner.assign import rebalance
 
     started = {
         (sid, name)
@@ -296,27 +257,3 @@ def _add_new_predictions(
         connection.call("import predictions", connection.client.projects.import_predictions, project_id, request=batch)
         report.repredicted += len(batch)
     return [p["model_version"] for p in pending]
-
-
-def import_batch(connection: Connection, project_id: int, batch: list[dict[str, Any]], attempts: int = 5) -> None:
-    for attempt in range(attempts):
-        try:
-            connection.call(
-                "import tasks",
-                connection.client.projects.import_tasks,
-                project_id,
-                request=batch,
-                return_task_ids=True,
-                request_options={"max_retries": 0},
-            )
-            return
-        except StudioAuthError:
-            raise
-        except StudioError:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(min(2**attempt, 30))
-            known = known_sentence_ids(connection, project_id)  # the failed request may have landed
-            batch = [t for t in batch if t["data"]["sentence_id"] not in known]
-            if not batch:
-                return

@@ -25,7 +25,17 @@ from newsner.errors import ConfigError, StudioError
 from newsner.labelconfig import label_config
 from newsner.review import MERGE, Selected, review_data, review_predictions, review_task, select_for_review
 from newsner.studio.client import Connection
-from newsner.studio.projects import REVIEW, KnownTask, list_projects, project_tasks, project_title, review_project
+from newsner.studio.instructions import INSTRUCTION_CSS, guidelines_html
+from newsner.studio.people import name_accounts
+from newsner.studio.projects import (
+    REVIEW,
+    KnownTask,
+    import_batch,
+    list_projects,
+    project_tasks,
+    project_title,
+    review_project,
+)
 
 TITLE_MAX = 50
 REVIEWER_NOTE = """<div class="newsner-guidelines">
@@ -82,7 +92,6 @@ class ReviewReport:
 
 def review_options(settings: Settings, guidelines: Path | None) -> dict[str, Any]:
     """The review project's settings: the annotators' labels, the guidelines behind a reviewer's note."""
-    from newsner.studio.push import INSTRUCTION_CSS, guidelines_html
 
     return {
         "label_config": label_config(settings),
@@ -109,8 +118,6 @@ def push_review(
     batch_size: int | None = None,
 ) -> ReviewReport:
     """Create or update the review project and bring it in line with the annotations; idempotent."""
-    from newsner.studio.people import name_accounts
-    from newsner.studio.push import import_batch
 
     base = settings.studio["project"]
     title = project_title(base, REVIEW)

@@ -21,8 +21,10 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from newsner.errors import StudioError
+from newsner.studio.address import is_loopback, studio_url
 
 STATE_DIR = Path(".newsner/studio")
 CHILD_ENV_DROP = ("USERNAME", "PASSWORD", "USER_TOKEN", "PORT", "HOST", "LABEL_STUDIO_API_KEY")
@@ -39,10 +41,6 @@ class LocalStudio:
     @classmethod
     def for_settings(cls, settings: Any) -> LocalStudio:
         """The local studio of a project (data in `<root>/.newsner/studio/`); refuses a remote URL."""
-        from urllib.parse import urlsplit
-
-        from newsner.studio.client import is_loopback, studio_url
-
         url = studio_url(settings)  # refuses user-info tricks
         if not is_loopback(url):
             raise StudioError(
