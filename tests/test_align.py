@@ -140,3 +140,41 @@ def test_alignment_helps_beyond_the_seed_article(nlp):
 
     raw, aligned = f1(False), f1(True)
     assert aligned > raw + 0.1, (raw, aligned)
+
+
+def test_alignment_follows_a_project_label_set_that_is_not_the_default(nlp):
+    """PERSON/GPE/ORG instead of PER/LOC/ORG/MISC: the rules use the project's labels (they used to name PER
+    and LOC: prelabel failed with "label 'LOC' is not in the label set" and the title rule never applied)."""
+    from newsner.config import settings_from_dict
+    from newsner.prelabel import prelabel
+
+    text = "President Emmanuel Macron said Armenia’s envoy met the Ministry of Finance."
+    sentence = {"id": "b" * 16, "article_id": "a" * 16, "index": 0, "text": text, "start": 0, "end": len(text)}
+    sentence["paragraph"] = 0
+    settings = settings_from_dict(
+        {
+            "labels": {
+                "entities": ["PERSON", "GPE", "ORG"],
+                "from_spacy": {"PERSON": "PERSON", "GPE": "GPE", "LOC": "GPE", "ORG": "ORG", "NORP": "ORG"},
+            },
+            "prelabel": {"align": True},
+        }
+    )
+    (task,) = prelabel([sentence], settings)
+    got = {(r["value"]["text"], r["value"]["labels"][0]) for r in task["predictions"][0]["result"]}
+    assert ("Emmanuel Macron", "PERSON") in got, got
+    assert ("Armenia", "GPE") in got, got  # possessive off, and a country is the project's location label
+    assert all(label in {"PERSON", "GPE", "ORG"} for _, label in got), got
+
+
+def test_a_label_set_without_a_person_or_location_label_skips_those_rules():
+    from newsner.align import Roles
+
+    text = "President Tokayev visited Armenia."
+    none = Roles()
+    assert align_span(text, 0, 17, "PER", roles=none) == (0, 17, "PER")  # no person label: the title stays
+    assert align_span(text, 26, 33, "ORG", roles=none) == (26, 33, "ORG")  # no location label: no relabelling
+    assert align_span(text, 0, 17, "PER") == (10, 17, "PER")  # the default label set's roles
+    own = Roles(person="PERSON", location="GPE")
+    assert align_span(text, 0, 17, "PERSON", roles=own) == (10, 17, "PERSON")  # the title rule on PERSON
+    assert align_span(text, 26, 33, "ORG", roles=own) == (26, 33, "GPE")

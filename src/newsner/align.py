@@ -5,7 +5,9 @@ Each rule takes `(text, start, end, label)` of one predicted span and returns th
 span keeps the model's score. Only rules a machine can apply without judgement are here; the model's
 real confusions (a person tagged ORG) are left for annotators and `newsner train`.
 
-Switched on by `[prelabel] align = true` in newsner.toml.
+Switched on by `[prelabel] align = true` in newsner.toml. The rules that name a label (titles stay
+outside a *person*; countries are *locations*) take the project's labels from `Roles`, which `roles()`
+reads off the `[labels.from_spacy]` map: whatever spaCy's PERSON and GPE become in this project.
 """
 
 from __future__ import annotations
@@ -13,10 +15,32 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 Span = tuple[int, int, str]
-Rule = Callable[[str, int, int, str], Span]
+
+
+@dataclass(frozen=True)
+class Roles:
+    """The project's labels for the roles the rules know; None: the project has no such label."""
+
+    person: str | None = None
+    location: str | None = None
+
+
+def roles(from_spacy: Mapping[str, str]) -> Roles:
+    """The roles of a project's labels, from its spaCy label map (PERSON -> person, GPE -> location).
+
+    >>> roles({"PERSON": "PER", "GPE": "LOC", "ORG": "ORG"})
+    Roles(person='PER', location='LOC')
+    >>> roles({"PERSON": "PERSON", "GPE": "GPE"})
+    Roles(person='PERSON', location='GPE')
+    """
+    return Roles(person=from_spacy.get("PERSON"), location=from_spacy.get("GPE"))
+
+
+Rule = Callable[[str, int, int, str, Roles], Span]
 
 _THE = re.compile(r"(?i:the)\s+(?=\S)")
 _TITLES = re.compile(
@@ -85,21 +109,21 @@ def countries() -> frozenset[str]:
     return frozenset(names)
 
 
-def _leading_the(text: str, start: int, end: int, label: str) -> Span:
+def _leading_the(text: str, start: int, end: int, label: str, roles: Roles) -> Span:
     """Guideline 1: "the" stays outside ("the Ministry of Health" -> "Ministry of Health")."""
     match = _THE.match(text, start, end)
     return (match.end(), end, label) if match else (start, end, label)
 
 
-def _title(text: str, start: int, end: int, label: str) -> Span:
+def _title(text: str, start: int, end: int, label: str, roles: Roles) -> Span:
     """Guideline 2: titles and roles stay outside a person's name ("President Tokayev" -> "Tokayev")."""
-    if label != "PER":
+    if roles.person is None or label != roles.person:
         return start, end, label
     match = _TITLES.match(text, start, end)
     return (match.end(), end, label) if match and match.end() < end else (start, end, label)
 
 
-def _possessive(text: str, start: int, end: int, label: str) -> Span:
+def _possessive(text: str, start: int, end: int, label: str, roles: Roles) -> Span:
     """Guideline 3: a possessive 's stays outside ("Kazakhstan’s" -> "Kazakhstan")."""
     match = _POSSESSIVE.search(text, start, end)
     if match and match.start() > start and (match.group() != "'" or text[match.start() - 1] == "s"):
@@ -107,13 +131,13 @@ def _possessive(text: str, start: int, end: int, label: str) -> Span:
     return start, end, label
 
 
-def _hyphen_prefix(text: str, start: int, end: int, label: str) -> Span:
+def _hyphen_prefix(text: str, start: int, end: int, label: str, roles: Roles) -> Span:
     """Guideline 4: mark only the name part of a prefixed word ("ex-Soviet" -> "Soviet")."""
     match = _PREFIX.match(text, start, end)
     return (match.end(), end, label) if match else (start, end, label)
 
 
-def _edges(text: str, start: int, end: int, label: str) -> Span:
+def _edges(text: str, start: int, end: int, label: str, roles: Roles) -> Span:
     """Guideline 7: no surrounding punctuation, quotes or spaces (a bracket pair inside stays)."""
     while start < end and (text[start].isspace() or text[start] in _EDGE and text[start] != "("):
         start += 1
@@ -124,10 +148,12 @@ def _edges(text: str, start: int, end: int, label: str) -> Span:
     return start, end, label
 
 
-def _country(text: str, start: int, end: int, label: str) -> Span:
-    """Countries are always LOC, also when they act ("Armenia said" is LOC, not ORG)."""
-    name = text[start:end]
-    return (start, end, "LOC") if label != "LOC" and name in countries() else (start, end, label)
+def _country(text: str, start: int, end: int, label: str, roles: Roles) -> Span:
+    """Countries are always locations, also when they act ("Armenia said" is LOC, not ORG)."""
+    location = roles.location
+    if location is None or label == location or text[start:end] not in countries():
+        return start, end, label
+    return start, end, location
 
 
 # name -> rule, in the order they run
@@ -141,16 +167,23 @@ RULES: dict[str, Rule] = {
 }
 
 
-def align_span(text: str, start: int, end: int, label: str, counts: Counter | None = None) -> Span | None:
+DEFAULT_ROLES = Roles(person="PER", location="LOC")  # the default label set's
+
+
+def align_span(
+    text: str, start: int, end: int, label: str, counts: Counter | None = None, *, roles: Roles = DEFAULT_ROLES
+) -> Span | None:
     """The span after every rule; None when nothing of it is left. `counts` gets +1 per rule that changed it.
 
     >>> text = "He met the Ministry of Health and Armenia’s envoy."
     >>> align_span(text, 7, 29, "ORG"), align_span(text, 34, 43, "ORG")
     ((11, 29, 'ORG'), (34, 41, 'LOC'))
+    >>> align_span(text, 34, 43, "ORG", roles=Roles(person="PERSON", location="GPE"))
+    (34, 41, 'GPE')
     """
     span = (start, end, label)
     for name, rule in RULES.items():
-        changed = rule(text, *span)
+        changed = rule(text, *span, roles)
         if changed != span:
             span = changed
             if counts is not None:

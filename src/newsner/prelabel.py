@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from itertools import groupby, islice
 from typing import Any
 
-from newsner.align import align_span
+from newsner.align import align_span, roles
 from newsner.cluster import dask_client, map_in_order
 from newsner.config import Settings
 from newsner.errors import InputError, ModelError, ValidationError
@@ -153,6 +153,7 @@ class _Prelabeller:
         self.settings = settings
         self.nlp = load_pipeline(model or settings.prelabel["model"])
         self.align = settings.prelabel["align"]
+        self.roles = roles(settings.labels["from_spacy"])
         # aligned predictions are not the model's alone: their version says so
         self.version = model_version(self.nlp) + ("+guidelines" if self.align else "")
         # a model trained by `newsner train` speaks the project's labels: they map onto themselves
@@ -225,7 +226,7 @@ class _Prelabeller:
                 continue
             probability = _span_probability(path, ent.start, ent.end) if path is not None else None
             if self.align:
-                aligned = align_span(text, start, end, label, report.aligned)
+                aligned = align_span(text, start, end, label, report.aligned, roles=self.roles)
                 if aligned is None:
                     continue
                 start, end, label = aligned

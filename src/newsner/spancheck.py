@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from newsner.align import RULES
+from newsner.align import RULES, Roles
 
 CHECKS = {
     "space": "leading or trailing space",
@@ -56,7 +56,9 @@ def span_issues(text: str, start: int, end: int) -> list[str]:
         core_start = start + len(span) - len(span.lstrip())
         core_end = core_start + len(core)
         found += [
-            name for name in ALIGN_RULES if RULES[name](text, core_start, core_end, "") != (core_start, core_end, "")
+            name
+            for name in ALIGN_RULES
+            if RULES[name](text, core_start, core_end, "", Roles()) != (core_start, core_end, "")
         ]
     starts_inside = 0 < start < len(text) and text[start - 1].isalnum() and text[start].isalnum()
     ends_inside = 0 < end < len(text) and text[end - 1].isalnum() and text[end].isalnum()
