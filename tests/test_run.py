@@ -72,3 +72,40 @@ def test_run_and_the_single_commands_write_the_same_bytes(tmp_path: Path, runner
     assert files == sorted(p.relative_to(single) for p in single.rglob("*") if p.is_file())
     assert len(files) > 15
     assert [f for f in files if (chained / f).read_bytes() != (single / f).read_bytes()] == []
+
+
+def test_every_step_started_from_another_folder_uses_the_project_paths_that_run_uses(
+    tmp_path: Path, runner, monkeypatch
+):
+    """`--config other/newsner.toml <step>` with no paths reads and writes where `run` does (the folder of the
+    settings file), not under the working folder: the same files, byte for byte."""
+
+    def project(name: str) -> Path:
+        root = tmp_path / name
+        shutil.copytree(ROOT / "corpus" / "raw", root / "corpus" / "raw")
+        (root / "annotation").mkdir()
+        for file in ("annotations.jsonl", "pull-report.json"):
+            shutil.copy(ROOT / "annotation" / file, root / "annotation" / file)
+        shutil.copy(ROOT / "newsner.toml", root / "newsner.toml")
+        return root
+
+    chained, steps = project("run"), project("steps")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert runner.invoke(app, ["run", "--config", "../run/newsner.toml"]).exit_code == 0
+    config = ["--config", "../steps/newsner.toml"]
+    for command in (
+        ["ingest"],
+        ["split"],
+        ["prelabel"],
+        ["agree", "--predictions", "../steps/annotation/tasks.jsonl"],
+        ["publish"],
+    ):
+        result = runner.invoke(app, [*command, *config])
+        assert result.exit_code == 0, (command, result.output)
+    assert list(elsewhere.iterdir()) == []  # nothing written under the working folder
+    files = sorted(p.relative_to(chained) for p in chained.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(steps) for p in steps.rglob("*") if p.is_file())
+    assert Path("dist/kz-news-ner/README.md") in files
+    assert [f for f in files if (chained / f).read_bytes() != (steps / f).read_bytes()] == []

@@ -19,8 +19,8 @@ import typer
 from newsner import __version__
 from newsner.config import Settings, load_settings
 from newsner.errors import NewsnerError
-from newsner.io import read_records
 from newsner.pipeline import run_pipeline
+from newsner.project import ProjectPaths
 from newsner.publish import push_to_hub as upload
 from newsner.steps import (
     agree_step,
@@ -28,18 +28,17 @@ from newsner.steps import (
     ingest_step,
     prelabel_step,
     publish_step,
-    read_units,
+    pull_step,
+    push_step,
+    review_step,
     split_step,
     train_step,
+    validate_step,
 )
 from newsner.studio.accounts import add_people, annotator_progress, login_details, settle_held
 from newsner.studio.client import connect
-from newsner.studio.pull import pull_annotations
-from newsner.studio.push import push_tasks
-from newsner.studio.review import push_review
 from newsner.studio.server import LocalStudio, install_server
 from newsner.train import TrainOptions  # its defaults are the CLI's
-from newsner.validate import default_paths, validate_paths
 
 app = typer.Typer(
     name="newsner",
@@ -68,7 +67,10 @@ class ExportKind(StrEnum):
     conll = "conll"
 
 
-ConfigOption = Annotated[Path | None, typer.Option("--config", help="Settings file (default: ./newsner.toml).")]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="Settings file (default: ./newsner.toml); its folder is the project folder."),
+]
 SchedulerOption = Annotated[
     str | None,
     typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786); default: DASK_SCHEDULER_ADDRESS."),
@@ -139,18 +141,31 @@ def _main(
 @app.command()
 @guarded
 def ingest(
-    raw_paths: Annotated[list[Path], typer.Argument(help="Raw article files or folders (.txt, .md, .jsonl).")],
+    raw_paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Raw article files or folders (.txt, .md, .jsonl; default: corpus/raw in the project folder)."
+        ),
+    ] = None,
     output: Annotated[
-        str, typer.Option("-o", "--output", help="Articles JSONL ('-' for stdout).")
-    ] = "corpus/articles.jsonl",
+        str | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Articles JSONL ('-' for stdout). Default: corpus/articles.jsonl in the project folder.",
+        ),
+    ] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Clean raw articles and write article records with content-hash ids.
 
     Exit code 0 when every input was read; 1 when some inputs were skipped (each is listed; the good
     articles are still written).
     """
-
-    written, report = ingest_step(raw_paths, output)
+    paths = ProjectPaths.of(config)
+    raw_paths = raw_paths or [paths.raw]
+    output = output or str(paths.articles)
+    written, report = ingest_step(raw_paths, output, root=paths.root)
     for line in [*(f"skipped {s}" for s in report.skipped), *(f"duplicate {d}" for d in report.duplicates)]:
         say(line)
     say(f"ingest: {report.summary()} -> {output}")
@@ -161,17 +176,28 @@ def ingest(
 @app.command()
 @guarded
 def split(
-    articles: Annotated[Path, typer.Argument(help="Articles JSONL from `newsner ingest`.")] = Path(
-        "corpus/articles.jsonl"
-    ),
+    articles: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Articles JSONL from `newsner ingest`. Default: corpus/articles.jsonl in the project folder."
+        ),
+    ] = None,
     output: Annotated[
-        str, typer.Option("-o", "--output", help="Sentences JSONL ('-' for stdout).")
-    ] = "corpus/sentences.jsonl",
+        str | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Sentences JSONL ('-' for stdout). Default: corpus/sentences.jsonl in the project folder.",
+        ),
+    ] = None,
     scheduler: SchedulerOption = None,
     workers: WorkersOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Split articles into sentences (paragraph-aware, offsets into the article; on one machine or a Dask cluster)."""
-
+    paths = ProjectPaths.of(config)
+    articles = articles or paths.articles
+    output = output or str(paths.sentences)
     report = split_step(articles, output, scheduler=scheduler, workers=workers)
     say("\n".join([*(f"long run: {run}" for run in report.long_runs[:20]), f"split: {report.summary()} -> {output}"]))
 
@@ -179,12 +205,20 @@ def split(
 @app.command()
 @guarded
 def prelabel(
-    sentences: Annotated[Path, typer.Argument(help="Sentences JSONL from `newsner split`.")] = Path(
-        "corpus/sentences.jsonl"
-    ),
+    sentences: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Sentences JSONL from `newsner split`. Default: corpus/sentences.jsonl in the project folder."
+        ),
+    ] = None,
     output: Annotated[
-        str, typer.Option("-o", "--output", help="Tasks JSONL ('-' for stdout).")
-    ] = "annotation/tasks.jsonl",
+        str | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Tasks JSONL ('-' for stdout). Default: annotation/tasks.jsonl in the project folder.",
+        ),
+    ] = None,
     model: Annotated[
         str | None, typer.Option("--model", help="spaCy pipeline name or path (default: [prelabel] model).")
     ] = None,
@@ -198,7 +232,9 @@ def prelabel(
     config: ConfigOption = None,
 ) -> None:
     """Pre-label sentences with spaCy NER and write Label Studio tasks (on one machine or a Dask cluster)."""
-
+    paths = ProjectPaths.of(config)
+    sentences = sentences or paths.sentences
+    output = output or str(paths.tasks)
     report = prelabel_step(
         sentences,
         output,
@@ -227,11 +263,7 @@ def validate(
 ) -> None:
     """Check record files against their JSON Schemas and cross-field rules."""
 
-    settings = load_settings(config)
-    targets = list(paths) if paths else default_paths(settings.root)
-    if not targets:
-        fail("no record files found in corpus/ or annotation/; name the files to check")
-    files, records, problems = validate_paths(targets, schema=schema, settings=settings)
+    files, records, problems = validate_step(paths, load_settings(config), schema=schema)
     for problem in problems:
         typer.echo(problem)
     if problems:
@@ -243,9 +275,14 @@ def validate(
 @guarded
 def agree(
     annotations: Annotated[
-        Path, typer.Argument(help="annotations.jsonl (from `pull`, by hand or another tool).")
-    ] = Path("annotation/annotations.jsonl"),
-    output: Annotated[Path, typer.Option("-o", "--output", help="Report folder.")] = Path("reports"),
+        Path | None,
+        typer.Argument(
+            help="annotations.jsonl (from `pull`, by hand or another tool; default: annotation/annotations.jsonl)."
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Report folder. Default: reports in the project folder.")
+    ] = None,
     predictions: Annotated[
         Path | None, typer.Option("--predictions", help="tasks.jsonl, for pre-label quality.")
     ] = None,
@@ -254,7 +291,9 @@ def agree(
     config: ConfigOption = None,
 ) -> None:
     """Inter-annotator agreement: span F1, token kappa/alpha, categories, disagreements, annotators against gold."""
-
+    paths = ProjectPaths.of(config)
+    annotations = annotations or paths.annotations
+    output = output or paths.reports
     report = agree_step(
         annotations, output, load_settings(config), predictions=predictions, plots=plots, adjudications=adjudications
     )
@@ -268,16 +307,32 @@ def agree(
 @app.command()
 @guarded
 def publish(
-    annotations: Annotated[Path, typer.Argument(help="annotations.jsonl")] = Path("annotation/annotations.jsonl"),
-    output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Dataset folder (default: dist/<name>).")
+    annotations: Annotated[
+        Path | None,
+        typer.Argument(help="annotations.jsonl (default: annotation/annotations.jsonl in the project folder)"),
     ] = None,
-    tasks: Annotated[Path, typer.Option("--tasks", help="tasks.jsonl, for pre-label quality and provenance.")] = Path(
-        "annotation/tasks.jsonl"
-    ),
-    sentences: Annotated[Path, typer.Option("--sentences", help="sentences.jsonl (paragraph splits).")] = Path(
-        "corpus/sentences.jsonl"
-    ),
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Dataset folder (default: dist/<[dataset] name> in the project folder).",
+        ),
+    ] = None,
+    tasks: Annotated[
+        Path | None,
+        typer.Option(
+            "--tasks",
+            help="tasks.jsonl, for pre-label quality and provenance (default: annotation/tasks.jsonl).",
+        ),
+    ] = None,
+    sentences: Annotated[
+        Path | None,
+        typer.Option(
+            "--sentences",
+            help="sentences.jsonl (paragraph splits). Default: corpus/sentences.jsonl in the project folder.",
+        ),
+    ] = None,
     articles: Annotated[
         Path | None,
         typer.Option(
@@ -302,9 +357,12 @@ def publish(
 
     The output folder is replaced as a whole, atomically; a folder that is not empty and was not written
     by publish is refused unless --force."""
-
+    paths = ProjectPaths.of(config)
+    annotations = annotations or paths.annotations
+    tasks = tasks or paths.tasks
+    sentences = sentences or paths.sentences
     settings = load_settings(config)
-    out = output or Path("dist") / settings.dataset["name"]
+    out = output or paths.dataset(settings.dataset["name"])
     report = publish_step(
         annotations,
         out,
@@ -325,15 +383,27 @@ def publish(
 @guarded
 def export_command(
     kind: Annotated[ExportKind, typer.Argument(help="spacy (a DocBin per split) or conll (CoNLL-2003 style).")],
-    annotations: Annotated[Path, typer.Argument(help="annotations.jsonl")] = Path("annotation/annotations.jsonl"),
-    output: Annotated[Path, typer.Option("-o", "--output", help="Output folder.")] = Path("dist/export"),
-    sentences: Annotated[Path, typer.Option("--sentences", help="sentences.jsonl (paragraph splits).")] = Path(
-        "corpus/sentences.jsonl"
-    ),
+    annotations: Annotated[
+        Path | None,
+        typer.Argument(help="annotations.jsonl (default: annotation/annotations.jsonl in the project folder)"),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Output folder. Default: dist/export in the project folder.")
+    ] = None,
+    sentences: Annotated[
+        Path | None,
+        typer.Option(
+            "--sentences",
+            help="sentences.jsonl (paragraph splits). Default: corpus/sentences.jsonl in the project folder.",
+        ),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Export the adjudicated train/test data (same split as `publish`) for spaCy or CoNLL tools."""
-
+    paths = ProjectPaths.of(config)
+    annotations = annotations or paths.annotations
+    output = output or paths.export
+    sentences = sentences or paths.sentences
     paths, report = export_step(kind.value, annotations, output, load_settings(config), sentences=sentences)
     say(f"export {kind.value}: {report.summary()} -> " + ", ".join(str(p) for p in paths))
 
@@ -341,11 +411,21 @@ def export_command(
 @app.command()
 @guarded
 def train(
-    annotations: Annotated[Path, typer.Argument(help="annotations.jsonl")] = Path("annotation/annotations.jsonl"),
-    output: Annotated[Path, typer.Option("-o", "--output", help="Model folder to write.")] = Path("models/ner"),
-    sentences: Annotated[Path, typer.Option("--sentences", help="sentences.jsonl (paragraph splits).")] = Path(
-        "corpus/sentences.jsonl"
-    ),
+    annotations: Annotated[
+        Path | None,
+        typer.Argument(help="annotations.jsonl (default: annotation/annotations.jsonl in the project folder)"),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Model folder to write. Default: models/ner in the project folder."),
+    ] = None,
+    sentences: Annotated[
+        Path | None,
+        typer.Option(
+            "--sentences",
+            help="sentences.jsonl (paragraph splits). Default: corpus/sentences.jsonl in the project folder.",
+        ),
+    ] = None,
     max_steps: Annotated[
         int, typer.Option("--max-steps", min=1, help="Training steps at most.")
     ] = TrainOptions.max_steps,
@@ -399,7 +479,10 @@ def train(
     config: ConfigOption = None,
 ) -> None:
     """Train the pre-label model on the adjudicated train split with spaCy; select on validation, report test once."""
-
+    paths = ProjectPaths.of(config)
+    annotations = annotations or paths.annotations
+    output = output or paths.model
+    sentences = sentences or paths.sentences
     options = TrainOptions(
         base="" if from_scratch else None,
         max_steps=max_steps,
@@ -576,15 +659,17 @@ def studio_login(
 @studio_app.command("settle")
 @guarded
 def studio_settle(
-    annotation_dir: Annotated[Path, typer.Option("--annotations", help="The folder with held.jsonl.")] = Path(
-        "annotation"
-    ),
+    annotation_dir: Annotated[
+        Path | None,
+        typer.Option("--annotations", help="The folder with held.jsonl. Default: annotation in the project folder."),
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be removed.")] = False,
     config: ConfigOption = None,
 ) -> None:
     """Remove held stray annotations (made in someone else's project) from Label Studio, after recording them in
     settled.jsonl, so the sentence returns to its owner's queue. Pull first."""
-
+    paths = ProjectPaths.of(config)
+    annotation_dir = annotation_dir or paths.annotation
     settings = load_settings(config)
     report = settle_held(connect(settings), settings, annotation_dir, dry_run=dry_run)
     for item in report.removed:
@@ -600,23 +685,30 @@ def studio_settle(
 @app.command()
 @guarded
 def push(
-    tasks: Annotated[Path, typer.Argument(help="Tasks JSONL from `newsner prelabel`.")] = Path(
-        "annotation/tasks.jsonl"
-    ),
-    guidelines: Annotated[Path, typer.Option("--guidelines", help="Markdown shown as instructions.")] = Path(
-        "annotation/guidelines.md"
-    ),
+    tasks: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Tasks JSONL from `newsner prelabel`. Default: annotation/tasks.jsonl in the project folder."
+        ),
+    ] = None,
+    guidelines: Annotated[
+        Path | None,
+        typer.Option(
+            "--guidelines",
+            help="Markdown shown as instructions. Default: annotation/guidelines.md in the project folder.",
+        ),
+    ] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", min=1, help="Tasks per import request.")] = None,
     config: ConfigOption = None,
 ) -> None:
     """Create or update the Label Studio project and import the tasks it does not have yet."""
-
-    settings = load_settings(config)
-    connection = connect(settings)
-    report = push_tasks(connection, settings, read_records(tasks), guidelines=guidelines, batch_size=batch_size)
+    paths = ProjectPaths.of(config)
+    tasks = tasks or paths.tasks
+    guidelines = guidelines or paths.guidelines
+    url, report = push_step(tasks, load_settings(config), guidelines=guidelines, batch_size=batch_size)
     for problem in report.invalid[:20]:
         say(f"invalid {problem}")
-    say(f"push: {report.summary()} on {connection.url}")
+    say(f"push: {report.summary()} on {url}")
     if report.invalid:
         fail(f"{len(report.invalid)} invalid task(s) were not pushed (listed above); fix them and push again")
 
@@ -624,10 +716,16 @@ def push(
 @app.command()
 @guarded
 def pull(
-    output: Annotated[Path, typer.Option("-o", "--output", help="Annotation folder.")] = Path("annotation"),
-    sentences: Annotated[Path, typer.Option("--sentences", help="To report orphan tasks.")] = Path(
-        "corpus/sentences.jsonl"
-    ),
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Annotation folder. Default: annotation in the project folder."),
+    ] = None,
+    sentences: Annotated[
+        Path | None,
+        typer.Option(
+            "--sentences", help="To report orphan tasks. Default: corpus/sentences.jsonl in the project folder."
+        ),
+    ] = None,
     replace: Annotated[
         bool, typer.Option("--replace", help="Drop annotations the server does not have (default: keep them).")
     ] = False,
@@ -637,10 +735,10 @@ def pull(
 
     Annotations already in annotations.jsonl that the server lacks are kept (and counted) unless --replace.
     """
-
-    settings = load_settings(config)
-    connection = connect(settings)
-    path, report = pull_annotations(connection, settings, output, sentences, replace=replace)
+    paths = ProjectPaths.of(config)
+    output = output or paths.annotation
+    sentences = sentences or paths.sentences
+    path, report = pull_step(output, load_settings(config), sentences=sentences, replace=replace)
     for problem in report.problems[:20]:
         say(problem)
     for held in report.held[:20]:
@@ -654,7 +752,10 @@ def pull(
 @app.command()
 @guarded
 def review(
-    annotations: Annotated[Path, typer.Argument(help="annotations.jsonl")] = Path("annotation/annotations.jsonl"),
+    annotations: Annotated[
+        Path | None,
+        typer.Argument(help="annotations.jsonl (default: annotation/annotations.jsonl in the project folder)"),
+    ] = None,
     select: Annotated[
         ReviewSelect | None,
         typer.Option("--select", help="disagreements (default: [review] select) or all multiply-annotated sentences."),
@@ -668,25 +769,27 @@ def review(
             help="Also this fraction of the agreeing sentences (default: [review] audit_fraction).",
         ),
     ] = None,
-    guidelines: Annotated[Path, typer.Option("--guidelines", help="Markdown shown as instructions.")] = Path(
-        "annotation/guidelines.md"
-    ),
+    guidelines: Annotated[
+        Path | None,
+        typer.Option(
+            "--guidelines",
+            help="Markdown shown as instructions. Default: annotation/guidelines.md in the project folder.",
+        ),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Fill the review project: each sentence that needs a decision, with every annotator's version as a tab."""
-
-    settings = load_settings(config)
-    units = read_units(annotations, settings)
-    connection = connect(settings)
-    report = push_review(
-        connection,
-        settings,
-        units,
+    paths = ProjectPaths.of(config)
+    annotations = annotations or paths.annotations
+    guidelines = guidelines or paths.guidelines
+    url, report = review_step(
+        annotations,
+        load_settings(config),
         guidelines=guidelines,
         select=select.value if select else None,
         audit_fraction=audit,
     )
-    say(f"review: {report.summary()}; project {report.project} on {connection.url}")
+    say(f"review: {report.summary()}; project {report.project} on {url}")
 
 
 def main() -> None:

@@ -315,7 +315,7 @@ def _read_jsonl_file(path: Path, source: str, report: IngestReport) -> list[dict
 READERS = {".txt": _read_text_file, ".md": _read_text_file, ".jsonl": _read_jsonl_file}
 
 
-def _expand(paths: Iterable[str | Path], report: IngestReport) -> list[Path]:
+def _expand(paths: Iterable[str | Path], report: IngestReport, root: Path | None = None) -> list[Path]:
     files: set[Path] = set()
     for path in map(Path, paths):
         if path.is_dir():
@@ -323,7 +323,9 @@ def _expand(paths: Iterable[str | Path], report: IngestReport) -> list[Path]:
                 if found.name.startswith("."):
                     continue
                 if found.is_symlink() and not found.exists():
-                    report.skipped.append(f"{_display(found)}: a broken or looping symbolic link; fix or remove it")
+                    report.skipped.append(
+                        f"{_display(found, root)}: a broken or looping symbolic link; fix or remove it"
+                    )
                 elif found.is_file():
                     files.add(found)
         elif path.is_file():
@@ -333,30 +335,33 @@ def _expand(paths: Iterable[str | Path], report: IngestReport) -> list[Path]:
     return sorted(files, key=lambda p: p.as_posix())
 
 
-def _display(path: Path) -> str:
+def _display(path: Path, root: Path | None = None) -> str:
+    """The path relative to the project root (default: the working folder), as an article's `source`."""
+    base = (root or Path.cwd()).resolve()
     try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except (ValueError, RuntimeError, OSError):  # outside the working folder; a symbolic-link loop
+        return path.resolve().relative_to(base).as_posix()
+    except (ValueError, RuntimeError, OSError):  # outside the project; a symbolic-link loop
         try:
-            return path.absolute().relative_to(Path.cwd().resolve()).as_posix()
+            return path.absolute().relative_to(base).as_posix()
         except ValueError:
             return path.as_posix()
 
 
-def ingest(paths: Iterable[str | Path]) -> tuple[list[dict[str, Any]], IngestReport]:
+def ingest(paths: Iterable[str | Path], *, root: Path | None = None) -> tuple[list[dict[str, Any]], IngestReport]:
     """Read raw articles from files or folders; return (articles, report).
 
     Articles come out in source order; an article whose cleaned text was already seen is
     dropped and listed in `report.duplicates`. Bad inputs are listed in `report.skipped` with the
-    reason; the good ones are still returned.
+    reason; the good ones are still returned. Each `source` is the file's path relative to `root` (the
+    project folder; default: the working folder).
 
     >>> articles, report = ingest(["corpus/raw"])
     """
     report = IngestReport()
     articles: list[dict[str, Any]] = []
     seen: dict[str, str] = {}
-    for path in _expand(paths, report):
-        source = _display(path)
+    for path in _expand(paths, report, root):
+        source = _display(path, root)
         reader = READERS.get(path.suffix.lower())
         if reader is None:
             report.skipped.append(f"{source}: unsupported file type {path.suffix or '(none)'}; use .txt, .md or .jsonl")

@@ -1,13 +1,14 @@
-"""The offline steps, each wired once: read and validate its input, run the library, write its output.
+"""Every step, wired once: read and validate its input, run the library, write its output.
 
 The CLI commands and `newsner run` both call these, so a step behaves the same however it is started
-(spaCy's `evaluate_cli` → `evaluate` split: the CLI parses options and prints, nothing more).
+(spaCy's `evaluate_cli` → `evaluate` split: the CLI parses options and prints, nothing more). Default
+paths come from `newsner.project.ProjectPaths`, not from here: a step takes the paths it is given.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -15,24 +16,31 @@ from newsner.agreement import agreement_report
 from newsner.agreement_output import write_agreement
 from newsner.annotations import (
     ADJUDICATIONS_FILE,
+    Unit,
     Units,
     attach_adjudications,
     group_units,
     read_adjudications,
     read_annotations,
 )
-from newsner.cluster import dask_client, map_in_order, scheduler_address
+from newsner.cluster import scheduler_address
 from newsner.config import Settings
 from newsner.errors import InputError, ValidationError
 from newsner.export import export
-from newsner.ingest import ingest
+from newsner.ingest import IngestReport, ingest
 from newsner.io import read_jsonl, read_records, write_jsonl
 from newsner.prelabel import PrelabelReport, prelabel
 from newsner.progress import progress
-from newsner.publish import publish
-from newsner.segment import SplitReport, split_articles, split_batch
-from newsner.train import train_model
-from newsner.validate import record_problems, validate_file
+from newsner.publish import PublishReport, publish
+from newsner.rows import RowsReport
+from newsner.segment import SplitReport, split_articles, split_on_dask
+from newsner.studio.client import connect
+from newsner.studio.pull import pull_annotations
+from newsner.studio.push import PushReport, push_tasks
+from newsner.studio.records import PullReport
+from newsner.studio.review import ReviewReport, push_review
+from newsner.train import TrainOptions, TrainReport, train_model
+from newsner.validate import default_paths, record_problems, validate_file, validate_paths
 
 
 def check_input(path: Path, schema: str, settings: Settings | None = None) -> int:
@@ -47,10 +55,15 @@ def check_input(path: Path, schema: str, settings: Settings | None = None) -> in
     return count
 
 
-def ingest_step(raw_paths: Iterable[str | Path], output: str | Path) -> tuple[int, Any]:
-    """Clean raw articles into `output`; return (articles written, IngestReport)."""
+def ingest_step(
+    raw_paths: Iterable[str | Path], output: str | Path, *, root: Path | None = None
+) -> tuple[int, IngestReport]:
+    """Clean raw articles into `output`; return (articles written, IngestReport).
 
-    articles, report = ingest(raw_paths)
+    Each article's `source` is its file's path relative to `root` (the project folder).
+    """
+
+    articles, report = ingest(raw_paths, root=root)
     if not articles and str(output) != "-":
         raise InputError(
             "no article could be read"
@@ -72,33 +85,21 @@ def split_step(
     scheduler: str | None = None,
     workers: int | None = None,
     batch_size: int = 64,
-) -> Any:
+) -> SplitReport:
     """Split validated article records into sentence records; return the SplitReport.
 
     `scheduler` (else `DASK_SCHEDULER_ADDRESS`) or `workers` split batches of articles on Dask; the
     output is the same, byte for byte.
     """
-    from itertools import islice
-
     check_input(articles, "article")
     report = SplitReport()
     records = (record for _, record in read_jsonl(articles))
     scheduler = None if workers else scheduler_address(scheduler)
-    if not (scheduler or workers):
-        write_jsonl(output, split_articles(records, report))
-        return report
-
-    def batches() -> Any:
-        while batch := list(islice(records, batch_size)):
-            yield batch
-
-    def sentences(client: Any) -> Any:
-        for found, part in map_in_order(client, split_batch, batches()):
-            report.add(part)
-            yield from found
-
-    with dask_client(scheduler, workers) as client:
-        write_jsonl(output, sentences(client))
+    if scheduler or workers:
+        sentences = split_on_dask(records, report, scheduler=scheduler, workers=workers, batch_size=batch_size)
+    else:
+        sentences = split_articles(records, report)
+    write_jsonl(output, sentences)
     return report
 
 
@@ -114,7 +115,7 @@ def prelabel_step(
     scheduler: str | None = None,
     workers: int | None = None,
     show_progress: bool = False,
-) -> Any:
+) -> PrelabelReport:
     """Pre-label validated sentence records into Label Studio tasks; return the PrelabelReport.
 
     `scheduler` (else `DASK_SCHEDULER_ADDRESS`) runs on that Dask cluster; `workers` on a local one.
@@ -163,10 +164,10 @@ def train_step(
     settings: Settings,
     *,
     sentences: Path,
-    options: Any = None,
-    on_progress: Any = None,
+    options: TrainOptions | None = None,
+    on_progress: Callable[[dict[str, Any]], None] | None = None,
     force: bool = False,
-) -> Any:
+) -> TrainReport:
     """Train a pre-label model from the adjudicated annotations into `output`; return the TrainReport."""
 
     return train_model(
@@ -180,7 +181,9 @@ def train_step(
     )
 
 
-def export_step(kind: str, annotations: Path, output: Path, settings: Settings, *, sentences: Path) -> Any:
+def export_step(
+    kind: str, annotations: Path, output: Path, settings: Settings, *, sentences: Path
+) -> tuple[list[Path], RowsReport]:
     """Write the `kind` export (spacy, conll) of the adjudicated split data; return (paths, report)."""
 
     return export(
@@ -188,7 +191,7 @@ def export_step(kind: str, annotations: Path, output: Path, settings: Settings, 
     )
 
 
-def read_units(annotations: Path, settings: Settings, adjudications: Path | None = None) -> list[Any]:
+def read_units(annotations: Path, settings: Settings, adjudications: Path | None = None) -> Units:
     """The validated annotations grouped into one unit per sentence, each with its reviewer's decision.
 
     `adjudications` defaults to `adjudications.jsonl` beside the annotations, read when it exists.
@@ -215,7 +218,7 @@ def agree_step(
     *,
     predictions: Path | None = None,
     plots: bool = True,
-    units: list[Any] | None = None,
+    units: list[Unit] | None = None,
     adjudications: Path | None = None,
 ) -> dict[str, Any]:
     """Write the agreement report (json, md, plots) into `output`; return it."""
@@ -235,12 +238,12 @@ def publish_step(
     *,
     tasks: Path,
     sentences: Path,
-    units: list[Any] | None = None,
+    units: list[Unit] | None = None,
     agreement: dict[str, Any] | None = None,
     adjudications: Path | None = None,
     force: bool = False,
     articles: Path | None = None,
-) -> Any:
+) -> PublishReport:
     """Adjudicate and write the Hugging Face dataset into `output`; return the PublishReport.
 
     `tasks`, `sentences` and `articles` (default: `articles.jsonl` beside the sentences) are read when they
@@ -276,3 +279,47 @@ def _relative(path: Path, root: Path) -> str:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def validate_step(
+    paths: Iterable[Path] | None, settings: Settings, *, schema: str | None = None
+) -> tuple[int, int, list[str]]:
+    """Check record files (default: every record file in the project) against their schemas and rules.
+
+    Returns (files, records, problems); raises `InputError` when there is nothing to check.
+    """
+    targets = list(paths) if paths else default_paths(settings.root)
+    if not targets:
+        raise InputError("no record files found in corpus/ or annotation/; name the files to check")
+    return validate_paths(targets, schema=schema, settings=settings)
+
+
+def push_step(
+    tasks: Path, settings: Settings, *, guidelines: Path, batch_size: int | None = None
+) -> tuple[str, PushReport]:
+    """Create or update the annotator projects and import the tasks they lack; return (server URL, report)."""
+    connection = connect(settings)
+    report = push_tasks(connection, settings, read_records(tasks), guidelines=guidelines, batch_size=batch_size)
+    return connection.url, report
+
+
+def pull_step(output: Path, settings: Settings, *, sentences: Path, replace: bool = False) -> tuple[Path, PullReport]:
+    """Export the annotations and decisions into the `output` folder; return (annotations file, report)."""
+    return pull_annotations(connect(settings), settings, output, sentences, replace=replace)
+
+
+def review_step(
+    annotations: Path,
+    settings: Settings,
+    *,
+    guidelines: Path,
+    select: str | None = None,
+    audit_fraction: float | None = None,
+) -> tuple[str, ReviewReport]:
+    """Fill the review project with the sentences that need a decision; return (server URL, report)."""
+    units = read_units(annotations, settings)
+    connection = connect(settings)
+    report = push_review(
+        connection, settings, units, guidelines=guidelines, select=select, audit_fraction=audit_fraction
+    )
+    return connection.url, report
