@@ -54,7 +54,7 @@ def spans_of(text: str, wanted: list[tuple[str, str]]) -> list[dict]:
 
 def tasks_by_text(settings, annotator: str) -> tuple[int, dict[str, int]]:
     connection = connect(settings)
-    project = annotator_projects(connection, settings.studio["project"])[annotator]
+    project = annotator_projects(connection, settings.studio.project)[annotator]
     tasks = connection.client.tasks.list(project=project.id, include="id,data")
     return project.id, {t.data["text"]: t.id for t in tasks}
 

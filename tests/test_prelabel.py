@@ -147,7 +147,7 @@ def test_scored_prelabels_equal_the_full_pipeline_entities(nlp):
     recs = read_records(ROOT / "corpus" / "sentences.jsonl") + sentences(
         "Apple is looking at buying U.K. startup for $1 billion.", "Angela Merkel met Emmanuel Macron in Paris."
     )
-    label_map = SETTINGS.labels["from_spacy"]
+    label_map = SETTINGS.labels.from_spacy
     expected = [
         [(e.start_char, e.end_char, label_map[e.label_]) for e in doc.ents if e.label_ in label_map]
         for doc in nlp.pipe(r["text"] for r in recs)

@@ -242,7 +242,7 @@ def test_the_card_parses_round_trips_and_describes_every_column(published: Path)
         ("annotations_creators", ["expert-generated", "machine-generated"]),
     ):
         assert data[key] == value, key
-    assert data["size_categories"] and data["license"] == SETTINGS.dataset["license"]
+    assert data["size_categories"] and data["license"] == SETTINGS.dataset.license
     for config in ("default", "annotations"):
         columns = load_dataset(str(published), config)["train"].column_names
         missing = [c for c in columns if f"| `{c}` |" not in card.text]

@@ -37,13 +37,13 @@ def span(text: str, needle: str, label: str) -> dict:
 def tasks_of(settings, name: str) -> dict[str, int]:
     """text -> task id in the annotator's project."""
     connection = connect(settings)
-    project = annotator_projects(connection, settings.studio["project"])[name]
+    project = annotator_projects(connection, settings.studio.project)[name]
     return {t.data["text"]: t.id for t in connection.client.tasks.list(project=project.id, include="id,data")}
 
 
 def review_tasks(settings) -> dict[str, object]:
     connection = connect(settings)
-    project = review_project(connection, settings.studio["project"])
+    project = review_project(connection, settings.studio.project)
     return {t.data["text"]: t for t in connection.client.tasks.list(project=project.id, include="id,data,predictions")}
 
 
@@ -211,7 +211,7 @@ def test_an_intrusion_is_settled_and_the_sentence_returns_to_its_owners_queue(st
     (one, a), (two, b) = [(p["name"], p) for p in pool.values()]
     victim_task = tasks_of(studio_settings, one)[TEXTS[0]]
     annotate(studio, b["token"], victim_task, [span(TEXTS[0], "Putin", "PER")], text=TEXTS[0])  # in 1's project
-    project = annotator_projects(connect(studio_settings), studio_settings.studio["project"])[one]
+    project = annotator_projects(connect(studio_settings), studio_settings.studio.project)[one]
     annotate(studio, a["token"], tasks_of(studio_settings, one)[TEXTS[1]], [], text=TEXTS[1])  # her other sentence
     assert _next_task(studio, a["token"], project.id) is None  # her queue is empty: the stolen sentence is skipped
 
@@ -262,6 +262,6 @@ def test_lists_are_read_without_asking_past_the_last_page(studio_settings, studi
         len(v) == 1
         for v in known_sentence_ids(
             connection,
-            annotator_projects(connection, studio_settings.studio["project"])[pool[next(iter(pool))]["name"]].id,
+            annotator_projects(connection, studio_settings.studio.project)[pool[next(iter(pool))]["name"]].id,
         ).values()
     )

@@ -75,9 +75,9 @@ def test_reviewer_turns_a_disagreement_into_gold_in_the_browser(pair, browser, r
 
     # the maintainer: login details from newsner, then the real login form
     login = login_details(settings, "admin@newsner.local", studio)
-    assert login.role == "maintainer" and login.projects == [f"{settings.studio['project']} / review"]
+    assert login.role == "maintainer" and login.projects == [f"{settings.studio.project} / review"]
     reviewer = browser.annotator(login.email, login.password)
-    project = review_project(connect(settings), settings.studio["project"])
+    project = review_project(connect(settings), settings.studio.project)
     [first_task] = connect(settings).client.tasks.list(project=project.id, include="id")
     reviewer.open_task(project.id, first_task.id)  # a click in the task list (Label All Tasks hides the tabs)
     reviewer.shot("review-1-opens")

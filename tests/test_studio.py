@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -50,7 +51,7 @@ def task_ids(settings) -> dict[str, dict[str, list[int]]]:
     connection = connect(settings)
     return {
         name: known_sentence_ids(connection, project.id)
-        for name, project in annotator_projects(connection, settings.studio["project"]).items()
+        for name, project in annotator_projects(connection, settings.studio.project).items()
     }
 
 
@@ -140,7 +141,7 @@ def _pushed(settings, texts: list[str]) -> tuple[object, dict[str, dict[str, int
     connection = connect(settings)
     push_tasks(connection, settings, make_tasks(len(texts), texts))
     tasks = {}
-    for name, project in annotator_projects(connection, settings.studio["project"]).items():
+    for name, project in annotator_projects(connection, settings.studio.project).items():
         tasks[name] = {
             t.data["text"]: t.id for t in connection.client.tasks.list(project=project.id, include="id,data")
         }
@@ -330,14 +331,12 @@ def test_same_person_same_pseudonym_on_a_fresh_server_and_rounds_stay_distinct(
         accounts = {"ann.new@example.org": newcomer, **{email: fresh.add_annotator(email) for email in pool}}
         assert newcomer["id"] == one["id"] and accounts[next(iter(pool))]["id"] != one["id"]
         names, added = register(studio_settings.root, ["ann.new@example.org"])
-        settings = studio_settings.__class__(
-            **{**studio_settings.__dict__, "studio": {**studio_settings.studio, "url": fresh.url}}
-        )
+        settings = replace(studio_settings, studio=replace(studio_settings.studio, url=fresh.url))
         second = connect(settings, url=fresh.url, key=fresh.credentials()["admin"]["token"])
         push_tasks(second, settings, make_tasks(1, [second_text]))
         key = load_key(studio_settings.root)
         for email, account in accounts.items():
-            project = annotator_projects(second, settings.studio["project"]).get(pseudonym(key, email))
+            project = annotator_projects(second, settings.studio.project).get(pseudonym(key, email))
             tasks = list(second.client.tasks.list(project=project.id, include="id,data")) if project else []
             for task in tasks:  # only the people assigned the round-2 sentence have it
                 annotate(fresh, account["token"], task.id, [{"start": 0, "end": 7, "label": "PER"}], text=second_text)
@@ -386,9 +385,7 @@ def _next_task_text(studio, token: str, project_id: int) -> str:
     "sampling, first", [("uncertainty", "Sentence scored 0.2."), ("sequential", "Sentence scored 0.9.")]
 )
 def test_sampling_setting_decides_what_the_label_stream_serves_first(studio_settings, studio, pool, sampling, first):
-    settings = studio_settings.__class__(
-        **{**studio_settings.__dict__, "studio": {**studio_settings.studio, "sampling": sampling}}
-    )
+    settings = replace(studio_settings, studio=replace(studio_settings.studio, sampling=sampling))
     scores = [0.9, 0.5, 0.2, 0.7]
     tasks = make_tasks(4, [f"Sentence scored {s}." for s in scores])
     for task, score in zip(tasks, scores, strict=True):
@@ -396,7 +393,7 @@ def test_sampling_setting_decides_what_the_label_stream_serves_first(studio_sett
     connection = connect(settings)
     push_tasks(connection, settings, tasks)
     one = next(iter(pool.values()))
-    project = annotator_projects(connection, settings.studio["project"])[one["name"]]
+    project = annotator_projects(connection, settings.studio.project)[one["name"]]
     assert _next_task_text(studio, one["token"], project.id) == first
 
 
@@ -429,7 +426,7 @@ def test_a_new_model_reaches_unannotated_tasks_only(studio_settings, studio, poo
             f"new pre-labels added to {added} unannotated tasks (1 annotated tasks left as they were)" in result.output
         )
     versions = {}
-    for name, project in annotator_projects(connection, studio_settings.studio["project"]).items():
+    for name, project in annotator_projects(connection, studio_settings.studio.project).items():
         for task in connection.client.tasks.list(project=project.id, include="id,data,predictions_model_versions"):
             found = task.predictions_model_versions
             versions[(name, task.data["text"])] = sorted(found.split(",") if isinstance(found, str) else found)

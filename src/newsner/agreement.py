@@ -438,7 +438,7 @@ def agreement_report(
         "n_annotators": len(annotators),
         "annotators": annotators,
         "span_f1": {mode: span_agreement(units, labels, mode) for mode in ("exact", "overlap")},
-        "token": token_agreement(units, annotators, settings.dataset["language"]),
+        "token": token_agreement(units, annotators, settings.dataset.language),
         "label_confusion": label_confusion(units, labels),
     }
     if settings.categories:

@@ -13,6 +13,11 @@ from newsner.partition import SPLITS
 from newsner.tokens import class_names
 
 
+def _given(value: str | None, default: str) -> str:
+    """A setting's text when the settings give one (an empty text too), else the default."""
+    return default if value is None else value
+
+
 def _size_category(n: int) -> str:
     for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
         if n < limit:
@@ -32,7 +37,7 @@ def _yaml(settings: Settings, report: Any) -> str:
     from datasets.splits import SplitDict
     from huggingface_hub import DatasetCardData
 
-    name = settings.dataset["name"]
+    name = settings.dataset.name
     infos, configs = {}, []
     for config_name, files in report.configs.items():
         splits = SplitDict(dataset_name=name)
@@ -59,9 +64,9 @@ def _yaml(settings: Settings, report: Any) -> str:
         config["description"] = f"{config_name}; parquet sha256 {files.fingerprint}"
         configs.append(config)
     card = DatasetCardData(
-        pretty_name=settings.dataset.get("pretty_name", name),
-        license=settings.dataset["license"],
-        language=[settings.dataset["language"]],
+        pretty_name=_given(settings.dataset.pretty_name, name),
+        license=settings.dataset.license,
+        language=[settings.dataset.language],
         task_categories=["token-classification"],
         task_ids=["named-entity-recognition"],
         annotations_creators=["expert-generated", "machine-generated"],
@@ -85,23 +90,23 @@ def dataset_card(
     sources: list[dict[str, Any]] | None = None,
 ) -> str:
     """The whole README.md: YAML header and body. No timestamps, so identical input gives identical bytes."""
-    name = settings.dataset["name"]
-    pretty = settings.dataset.get("pretty_name", name)
+    name = settings.dataset.name
+    pretty = _given(settings.dataset.pretty_name, name)
     names = class_names(settings.entities)
     model = next((t["predictions"][0]["model_version"] for t in (tasks or []) if t["predictions"]), "(no tasks given)")
     body = [
         f"# {pretty}",
         "",
-        settings.dataset.get(
-            "description",
+        _given(
+            settings.dataset.description,
             f"Named-entity annotations of news sentences ({', '.join(settings.entities)}), "
             "pre-labelled by a spaCy model, corrected by human annotators in Label Studio, "
-            f"adjudicated and split by {settings.split['group_by']}. Built with newsner.",
+            f"adjudicated and split by {settings.split.group_by}. Built with newsner.",
         ),
         "",
         "## Annotation",
         "",
-        settings.dataset.get("annotators_note", "Annotated by the dataset maintainers in Label Studio."),
+        _given(settings.dataset.annotators_note, "Annotated by the dataset maintainers in Label Studio."),
         "",
         f"**Adjudication**: {RULE}. Sentences: " + ", ".join(f"{k} {v}" for k, v in sorted(report.how.items())) + ".",
         f"The per-annotator layer is published as the `annotations` config, so you can adjudicate differently. "
@@ -114,13 +119,13 @@ def dataset_card(
         "",
         "## Splits",
         "",
-        f"Grouped by {settings.split['group_by']} (no {settings.split['group_by']} in two splits), assigned by a "
-        f"seeded hash of the group id (seed `{settings.split['seed']}`; test fraction "
-        f"{settings.split['test_fraction']}, validation fraction {settings.split['validation_fraction']}), so "
+        f"Grouped by {settings.split.group_by} (no {settings.split.group_by} in two splits), assigned by a "
+        f"seeded hash of the group id (seed `{settings.split.seed}`; test fraction "
+        f"{settings.split.test_fraction}, validation fraction {settings.split.validation_fraction}), so "
         f"adding articles never moves an existing one. `validation` is for model selection and early stopping; "
         f"report `test` once.",
     ]
-    if settings.split["group_by"] == "paragraph":
+    if settings.split.group_by == "paragraph":
         body += [
             "",
             "**Warning**: split by paragraph, so sentences of one article appear in several splits; "
@@ -129,7 +134,7 @@ def dataset_card(
     total = sum(report.rows.values()) or 1
     body += [
         "",
-        "| split | sentences | share | " + settings.split["group_by"] + "s | " + " | ".join(settings.entities) + " |",
+        "| split | sentences | share | " + settings.split.group_by + "s | " + " | ".join(settings.entities) + " |",
         "|---|---|---|---|" + "---|" * len(settings.entities),
     ]
     for split in SPLITS:
@@ -138,7 +143,7 @@ def dataset_card(
             + " | ".join(str(report.labels[split][e]) for e in settings.entities)
             + " |"
         )
-    fractions = {"test": settings.split["test_fraction"], "validation": settings.split["validation_fraction"]}
+    fractions = {"test": settings.split.test_fraction, "validation": settings.split.validation_fraction}
     larger = [
         f"{split} holds {report.rows[split] / total:.0%} of the sentences for a fraction of {fraction}"
         for split, fraction in fractions.items()
@@ -148,9 +153,9 @@ def dataset_card(
         body += [
             "",
             "Why a split is larger than its fraction: " + "; ".join(larger) + f". Whole "
-            f"{settings.split['group_by']}s are assigned, and with {sum(report.groups.values())} "
-            f"{settings.split['group_by']}s of different lengths the shares of sentences vary; the fractions "
-            f"hold for the {settings.split['group_by']}s, on average.",
+            f"{settings.split.group_by}s are assigned, and with {sum(report.groups.values())} "
+            f"{settings.split.group_by}s of different lengths the shares of sentences vary; the fractions "
+            f"hold for the {settings.split.group_by}s, on average.",
         ]
     body += ["", "## Columns", "", "| column | type | meaning |", "|---|---|---|"]
     body += [f"| `{name}` | {kind} | {meaning} |" for name, kind, meaning in _columns(settings)]
@@ -167,7 +172,7 @@ def dataset_card(
         "## Source texts and rights",
         "",
         f"The annotations (spans, labels, splits, the per-annotator layer) are released under "
-        f"`{settings.dataset['license']}`. The sentences are quoted from news articles whose rights stay with "
+        f"`{settings.dataset.license}`. The sentences are quoted from news articles whose rights stay with "
         f"their publishers; what is known of each article's source and rights is listed here (from a front-matter "
         f"block in the raw file, or the fields of a JSONL input; blank where nothing was stated).",
     ]
@@ -239,7 +244,7 @@ def dataset_card(
         "```bibtex",
         f"@misc{{{name.replace('-', '_')},",
         f"  title = {{{{{pretty}}}: named entities in news sentences}},",
-        f"  note = {{Built with newsner {__version__}; license {settings.dataset['license']}}}",
+        f"  note = {{Built with newsner {__version__}; license {settings.dataset.license}}}",
         "}",
         "```",
     ]
@@ -268,7 +273,7 @@ def _columns(settings: Settings) -> list[tuple[str, str, str]]:
         ("id", "string", "the sentence's content-hash id"),
         ("article_id", "string", "the article's content-hash id"),
         ("text", "string", "the sentence, as annotated"),
-        ("tokens", "list of string", f"spaCy `{settings.dataset['language']}` tokens of `text`"),
+        ("tokens", "list of string", f"spaCy `{settings.dataset.language}` tokens of `text`"),
         ("ner_tags", "list of ClassLabel", "IOB2 tag per token (names in the Label scheme above)"),
         ("spans", "list of {start, end, label}", "the adjudicated entities: half-open code-point offsets into `text`"),
     ]

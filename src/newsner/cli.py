@@ -362,7 +362,7 @@ def publish(
     tasks = tasks or paths.tasks
     sentences = sentences or paths.sentences
     settings = load_settings(config)
-    out = output or paths.dataset(settings.dataset["name"])
+    out = output or paths.dataset(settings.dataset.name)
     report = publish_step(
         annotations,
         out,

@@ -29,25 +29,101 @@ DEFAULT_FROM_SPACY = {
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Validated settings, each section a plain dict with every default filled in."""
+class DatasetSettings:
+    """[dataset]: what the published dataset is called and under which terms."""
 
-    dataset: dict[str, Any]
-    labels: dict[str, Any]
-    prelabel: dict[str, Any]
-    studio: dict[str, Any]
-    split: dict[str, Any]
-    review: dict[str, Any] = field(default_factory=lambda: _defaults("review"))
+    name: str
+    language: str
+    license: str
+    pretty_name: str | None = None
+    description: str | None = None
+    annotators_note: str | None = None
+
+
+@dataclass(frozen=True)
+class LabelSettings:
+    """[labels]: the entity labels, the optional sentence categories, and spaCy's labels mapped onto ours."""
+
+    entities: list[str]
+    categories: list[str]
+    from_spacy: dict[str, str]
+
+
+@dataclass(frozen=True)
+class PrelabelSettings:
+    """[prelabel]: the spaCy pipeline and how it runs."""
+
+    model: str
+    context: str
+    scores: str
+    batch_size: int
+    n_process: int
+    align: bool
+
+
+@dataclass(frozen=True)
+class StudioSettings:
+    """[studio]: the Label Studio server and the projects newsner keeps there."""
+
+    url: str
+    project: str
+    annotators_per_task: int
+    batch_size: int
+    sampling: str
+
+
+@dataclass(frozen=True)
+class ReviewSettings:
+    """[review]: what `newsner review` puts in the review project."""
+
+    select: str
+    audit_fraction: float
+
+
+@dataclass(frozen=True)
+class SplitSettings:
+    """[split]: how sentences are grouped and assigned to train, validation and test."""
+
+    test_fraction: float
+    validation_fraction: float
+    group_by: str
+    seed: str
+
+
+SECTIONS: dict[str, type] = {
+    "dataset": DatasetSettings,
+    "labels": LabelSettings,
+    "prelabel": PrelabelSettings,
+    "studio": StudioSettings,
+    "review": ReviewSettings,
+    "split": SplitSettings,
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated settings: one typed section per table of newsner.toml, every default filled in.
+
+    A key the schema does not know is refused when the file is read, so a misspelt key is a load
+    error; in code, a misspelt attribute is an AttributeError that type checkers see.
+    """
+
+    dataset: DatasetSettings
+    labels: LabelSettings
+    prelabel: PrelabelSettings
+    studio: StudioSettings
+    split: SplitSettings
+    review: ReviewSettings
     path: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def entities(self) -> list[str]:
-        return list(self.labels["entities"])
+        return list(self.labels.entities)
 
     @property
     def categories(self) -> list[str]:
-        return list(self.labels["categories"])
+        return list(self.labels.categories)
 
     @property
     def root(self) -> Path:
@@ -63,16 +139,13 @@ def _defaults(section: str) -> dict[str, Any]:
 def settings_from_dict(data: dict[str, Any], *, source: str = "settings", path: Path | None = None) -> Settings:
     """Validate a settings mapping (as read from TOML) and fill in defaults.
 
-    >>> settings_from_dict({"labels": {"entities": ["PER", "ORG"]}}).split["seed"]
+    >>> settings_from_dict({"labels": {"entities": ["PER", "ORG"]}}).split.seed
     'newsner'
     """
     problems = list(schema_errors("config", data))
     if problems:
         raise ConfigError(f"{source}: " + "; ".join(p.replace("[$.", "[", 1) for p in problems))
-    sections = {
-        name: {**_defaults(name), **data.get(name, {})}
-        for name in ("dataset", "labels", "prelabel", "studio", "split", "review")
-    }
+    sections = {name: {**_defaults(name), **data.get(name, {})} for name in SECTIONS}
     labels = sections["labels"]
     if "from_spacy" not in data.get("labels", {}):
         labels["from_spacy"] = {k: v for k, v in DEFAULT_FROM_SPACY.items() if v in labels["entities"]}
@@ -88,7 +161,8 @@ def settings_from_dict(data: dict[str, Any], *, source: str = "settings", path: 
             f"{source}: [split] test_fraction {split['test_fraction']} + validation_fraction "
             f"{split['validation_fraction']} leave nothing for train; make their sum below 1"
         )
-    return Settings(path=path, raw=data, **sections)
+    typed = {name: SECTIONS[name](**values) for name, values in sections.items()}
+    return Settings(path=path, raw=data, **typed)
 
 
 def load_settings(path: str | Path | None = None) -> Settings:

@@ -19,7 +19,7 @@ def export_spacy(rows: dict[str, list], settings: Settings, out_dir: Path) -> li
     from spacy.tokens import DocBin
     from spacy.util import filter_spans
 
-    nlp = tokenizer_nlp(settings.dataset["language"])
+    nlp = tokenizer_nlp(settings.dataset.language)
     paths = []
     for split in SPLITS:
         docbin = DocBin(store_user_data=False)

@@ -57,7 +57,7 @@ def run_pipeline(settings: Settings, *, with_studio: bool = False) -> Iterator[s
     units = read_units(paths.annotations, settings)
     agreement = agree_step(paths.annotations, paths.reports, settings, predictions=paths.tasks, units=units)
     yield f"agree: {agreement['n_units']} units -> reports/"
-    out = paths.dataset(settings.dataset["name"])
+    out = paths.dataset(settings.dataset.name)
     published = publish_step(
         paths.annotations,
         out,

@@ -151,20 +151,20 @@ class _Prelabeller:
 
     def __init__(self, settings: Settings, model: str | None, scores: str | None):
         self.settings = settings
-        self.nlp = load_pipeline(model or settings.prelabel["model"])
-        self.align = settings.prelabel["align"]
-        self.roles = roles(settings.labels["from_spacy"])
+        self.nlp = load_pipeline(model or settings.prelabel.model)
+        self.align = settings.prelabel.align
+        self.roles = roles(settings.labels.from_spacy)
         # aligned predictions are not the model's alone: their version says so
         self.version = model_version(self.nlp) + ("+guidelines" if self.align else "")
         # a model trained by `newsner train` speaks the project's labels: they map onto themselves
-        self.label_map = {**settings.labels["from_spacy"], **{label: label for label in settings.entities}}
-        self.scores = scores or settings.prelabel["scores"]
+        self.label_map = {**settings.labels.from_spacy, **{label: label for label in settings.entities}}
+        self.scores = scores or settings.prelabel.scores
         self.walker = _GreedyWalker(self.nlp.get_pipe("ner")) if self.scores == "greedy" else None
         self.labels = set(settings.entities)
 
     def _units(self, sentences: list[dict[str, Any]]) -> list[tuple[str, list[tuple[int, dict[str, Any]]]]]:
         """Texts to run NER on, each with its sentences and their offsets in that text."""
-        if self.settings.prelabel["context"] == "sentence":
+        if self.settings.prelabel.context == "sentence":
             return [(s["text"], [(0, s)]) for s in sentences]
         units = []
         for _, group in groupby(sentences, key=lambda s: (s["article_id"], s["paragraph"])):
@@ -316,9 +316,9 @@ def prelabel(
     [('Angela Merkel', 'PER'), ('Joe Biden', 'PER'), ('Paris', 'LOC')]
     """
     report = report if report is not None else PrelabelReport()
-    n_process = n_process or settings.prelabel["n_process"]
-    batch_size = batch_size or settings.prelabel["batch_size"]
-    batches = _batches(_within_limit(sentences), batch_size, settings.prelabel["context"] == "paragraph")
+    n_process = n_process or settings.prelabel.n_process
+    batch_size = batch_size or settings.prelabel.batch_size
+    batches = _batches(_within_limit(sentences), batch_size, settings.prelabel.context == "paragraph")
     mode = "dask" if scheduler or workers else "processes" if n_process > 1 else "one"
     runs = RUNNERS[mode](batches, settings, model, scores, n_process=n_process, scheduler=scheduler, workers=workers)
     for tasks, part in runs:
@@ -350,7 +350,7 @@ def _run_here(batches: Batches, settings: Settings, model: str | None, scores: s
 def _run_processes(
     batches: Batches, settings: Settings, model: str | None, scores: str | None, *, n_process: int, **_: Any
 ) -> Results:
-    load_pipeline(model or settings.prelabel["model"])  # fail fast, in this process, when the model is missing
+    load_pipeline(model or settings.prelabel.model)  # fail fast, in this process, when the model is missing
     context = multiprocessing.get_context("fork")
     with cf.ProcessPoolExecutor(
         n_process, mp_context=context, initializer=_init_worker, initargs=(settings, model, scores)

@@ -44,7 +44,7 @@ def iter_rows(
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """Yield (file name, row): dataset rows under `<split>`, the per-annotator layer under
     `annotations/<split>`. Adjudicates and tokenises one unit at a time (constant memory)."""
-    nlp = tokenizer_nlp(settings.dataset["language"])
+    nlp = tokenizer_nlp(settings.dataset.language)
     names = class_names(settings.entities)
     code = {name: i for i, name in enumerate(names)}
     for unit, doc in zip(units, nlp.pipe(u.text for u in units), strict=True):
@@ -100,7 +100,7 @@ def assign_splits(
     if not units:
         raise PublishError("no annotated sentences to publish; pull annotations first (`newsner pull`)")
     group_of = {u.sentence_id: u.article_id for u in units}
-    if settings.split["group_by"] == "paragraph":
+    if settings.split.group_by == "paragraph":
         if sentences is None:
             raise SplitError('[split] group_by = "paragraph" needs corpus/sentences.jsonl to find paragraphs')
         paragraphs = {s["id"]: f"{s['article_id']}:{s['paragraph']}" for s in sentences}
@@ -110,9 +110,9 @@ def assign_splits(
         group_of = {u.sentence_id: paragraphs[u.sentence_id] for u in units}
     groups = split_groups(
         list(group_of.values()),
-        settings.split["seed"],
-        settings.split["test_fraction"],
-        settings.split["validation_fraction"],
+        settings.split.seed,
+        settings.split.test_fraction,
+        settings.split.validation_fraction,
     )
     if report is not None:
         report.groups.update(groups.values())

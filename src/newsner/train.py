@@ -267,7 +267,7 @@ def train_model(
     check_target(output, "train", root=settings.root, force=force, legacy=_earlier_model)
     registry.callbacks.register(CALLBACK, func=tok2vec_from_base)  # also an entry point, for `spacy train`
     options = options or TrainOptions()
-    base = settings.prelabel["model"] if options.base is None else options.base
+    base = settings.prelabel.model if options.base is None else options.base
     report = TrainReport()
     with tempfile.TemporaryDirectory(prefix="newsner-train-") as tmp:
         work = Path(tmp)
@@ -305,7 +305,7 @@ def train_model(
         text = CONFIG.format(
             seed=options.seed,
             **architecture,
-            lang=settings.dataset["language"],
+            lang=settings.dataset.language,
             dropout=options.dropout,
             patience=options.patience,
             max_steps=options.max_steps,
@@ -327,7 +327,7 @@ def train_model(
             {
                 "name": _model_name(settings),
                 "version": f"0.1.0+{data_hash[:8]}",
-                "description": f"NER for {settings.dataset['name']}, trained by newsner {__version__} on "
+                "description": f"NER for {settings.dataset.name}, trained by newsner {__version__} on "
                 f"{counts['train']} adjudicated sentences (training data sha256 "
                 f"{data_hash[:16]})",
                 "labels": {"ner": settings.entities},
@@ -372,7 +372,7 @@ def _model_name(settings: Settings) -> str:
     """A spaCy package name from the dataset's name: `kz-news-ner` -> `kz_news_ner`."""
     import re
 
-    return re.sub(r"[^0-9a-zA-Z]+", "_", settings.dataset["name"]).strip("_").lower() or "newsner"
+    return re.sub(r"[^0-9a-zA-Z]+", "_", settings.dataset.name).strip("_").lower() or "newsner"
 
 
 def _scores(nlp: Any, docbin: Any) -> dict[str, Any]:

@@ -101,7 +101,7 @@ def login_details(settings: Settings, email: str, studio: Any = None) -> Login:
             f"with `newsner studio add-annotator {email}` or `newsner studio add-reviewer {email}`"
         )
     login = Login(url=account["url"], email=email, password=account["password"], role=role)
-    base = settings.studio["project"]
+    base = settings.studio.project
     try:
         connection = connect(settings)
     except StudioError as err:
@@ -208,7 +208,7 @@ def annotator_progress(connection: Connection, settings: Settings) -> list[Progr
     people = server_people(connection, settings)
     ids = {name: uid for uid, name in people.names.items()}
     rows = []
-    for name, project in sorted(annotator_projects(connection, settings.studio["project"]).items()):
+    for name, project in sorted(annotator_projects(connection, settings.studio.project).items()):
         tasks = [t for ts in project_tasks(connection, project.id).values() for t in ts]
         own = ids.get(name)
         done = sum(own in t.annotators for t in tasks)

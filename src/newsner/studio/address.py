@@ -15,7 +15,7 @@ from newsner.errors import ConfigError
 
 def studio_url(settings: Settings) -> str:
     """`LABEL_STUDIO_URL` when set, else `[studio] url`; refused when it is not a plain http(s) address."""
-    url = (os.environ.get("LABEL_STUDIO_URL") or settings.studio["url"]).rstrip("/")
+    url = (os.environ.get("LABEL_STUDIO_URL") or settings.studio.url).rstrip("/")
     check_url(url)
     return url
 

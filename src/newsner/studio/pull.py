@@ -136,7 +136,7 @@ def pull_annotations(
     Records come out in corpus order (by `sentences_path`), then by annotator.
     """
 
-    base = settings.studio["project"]
+    base = settings.studio.project
     listed = list_projects(connection)
     projects = annotator_projects(connection, base, listed)
     if not projects:

@@ -84,7 +84,7 @@ def project_options(settings: Settings, guidelines: Path | None) -> dict[str, An
         "overlap_cohort_percentage": 100,
         "show_skip_button": True,
         "show_collab_predictions": True,
-        "sampling": SAMPLING[settings.studio["sampling"]],
+        "sampling": SAMPLING[settings.studio.sampling],
     }
 
 
@@ -93,10 +93,10 @@ def ensure_project(
 ) -> tuple[int, bool]:
     """Create the annotator's project or update its config and instructions (`shared`); return (id, created)."""
 
-    title = project_title(settings.studio["project"], annotator)
+    title = project_title(settings.studio.project, annotator)
     if len(title) > TITLE_MAX:
         raise ConfigError(
-            f"[studio] project {settings.studio['project']!r} is too long: the annotator projects' "
+            f"[studio] project {settings.studio.project!r} is too long: the annotator projects' "
             f"titles ({title!r}) must fit Label Studio's {TITLE_MAX} characters"
         )
     options = {
@@ -140,16 +140,16 @@ def push_tasks(
     pool = read_pool(settings.root)
     if pool is None or not pool.annotators:
         raise StudioError("no annotators yet: add them with `newsner studio add-annotator EMAIL...`, then push again")
-    existing = annotator_projects(connection, settings.studio["project"], list_projects(connection))
+    existing = annotator_projects(connection, settings.studio.project, list_projects(connection))
     known_by = {name: project_tasks(connection, project.id) for name, project in existing.items()}
-    seed = settings.dataset["name"]
+    seed = settings.dataset.name
     assignments, assigned = assign(
-        valid, pool.annotators, settings.studio["annotators_per_task"], read_assignments(settings.root), seed=seed
+        valid, pool.annotators, settings.studio.annotators_per_task, read_assignments(settings.root), seed=seed
     )
     report.moved = _rebalance(connection, assignments, pool.annotators, known_by, seed)
     write_assignments(settings.root, assignments)
     report.assignment = assigned.summary()
-    size = batch_size or settings.studio["batch_size"]
+    size = batch_size or settings.studio.batch_size
     shared = project_options(settings, guidelines)
     for sentence_id, donor, _ in report.moved:  # the donor's task was checked unstarted just now
         for task in known_by[donor].pop(sentence_id, []):

@@ -119,7 +119,7 @@ def push_review(
 ) -> ReviewReport:
     """Create or update the review project and bring it in line with the annotations; idempotent."""
 
-    base = settings.studio["project"]
+    base = settings.studio.project
     title = project_title(base, REVIEW)
     if len(title) > TITLE_MAX:
         raise ConfigError(
@@ -128,9 +128,9 @@ def push_review(
         )
     chosen = select_for_review(
         units,
-        select=select or settings.review["select"],
-        audit_fraction=settings.review["audit_fraction"] if audit_fraction is None else audit_fraction,
-        seed=settings.split["seed"],
+        select=select or settings.review.select,
+        audit_fraction=settings.review.audit_fraction if audit_fraction is None else audit_fraction,
+        seed=settings.split.seed,
     )
     report = ReviewReport(selected=len(chosen))
     for item in chosen:
@@ -161,7 +161,7 @@ def push_review(
             report.decided += task.annotated
     chosen_ids = {item.unit.sentence_id for item in chosen}
     report.no_longer_selected = sum(sid not in chosen_ids for sid in known)
-    size = batch_size or settings.studio["batch_size"]
+    size = batch_size or settings.studio.batch_size
     for start in range(0, len(todo), size):  # worst agreement first: the data manager lists them in this order
         import_batch(connection, project.id, todo[start : start + size])
         report.new += len(todo[start : start + size])
