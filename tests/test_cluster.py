@@ -81,7 +81,7 @@ def test_a_worker_killed_mid_run_changes_nothing(project: Path, runner, monkeypa
             return sum(
                 prefix.state_counts["memory"]
                 for name, prefix in dask_scheduler.task_prefixes.items()
-                if "dask_work" in name
+                if "run_batch" in name
             )
 
         def kill_one_worker_mid_run() -> None:
@@ -136,27 +136,29 @@ def test_split_on_two_local_workers_writes_the_local_bytes(project: Path, runner
 def test_local_workers_inherit_the_pipeline_and_a_killed_one_is_replaced_alike(project: Path):
     import sys
 
-    from newsner import prelabel as prelabelling
     from newsner.cluster import WORKER_SWITCH_INTERVAL, dask_client, map_in_order
     from newsner.config import load_settings
+    from newsner.prelabel.stream import batches as make_batches
+    from newsner.prelabel.tasks import Job, prelabeller_for, run_batch
 
     settings = load_settings(project / "newsner.toml")
     records = [json.loads(line) for line in write_sentences(project / "s.jsonl", 1200).read_text().splitlines()]
-    batches = list(prelabelling._batches(iter(records), 32, False))
-    here = prelabelling._dask_prelabeller(settings, None, None)  # what a local cluster's workers inherit
+    batches = list(make_batches(iter(records), 32, False))
+    job = Job.create(settings)
+    here = prelabeller_for(job)  # what a local cluster's workers inherit
     expected = [task for batch in batches for task in here.run(batch)[0]]
 
     def loaded() -> int:
-        from newsner import prelabel
+        from newsner.prelabel.tasks import LOADED
 
-        return len(prelabel._DASK_WORKERS)
+        return len(LOADED)
 
     with dask_client(workers=2) as client:
         assert set(client.run(loaded).values()) == {1}, "the workers are forked: the pipeline is already there"
         assert list(client.run(sys.getswitchinterval).values()) == [pytest.approx(WORKER_SWITCH_INTERVAL)] * 2
         pids = sorted(client.run(os.getpid).values())
         got = []
-        for i, (tasks, _) in enumerate(map_in_order(client, prelabelling._dask_work, batches, settings, None, None)):
+        for i, (tasks, _) in enumerate(map_in_order(client, run_batch, batches, job)):
             got.extend(tasks)
             if i == 2:
                 os.kill(pids[0], signal.SIGKILL)

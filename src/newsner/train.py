@@ -34,6 +34,7 @@ from newsner.config import Settings
 from newsner.errors import InputError, ModelError
 from newsner.export import export
 from newsner.outputs import check_target, output_folder
+from newsner.prelabel.model import model_name
 
 CONFIG = """
 [paths]
@@ -267,7 +268,7 @@ def train_model(
     check_target(output, "train", root=settings.root, force=force, legacy=_earlier_model)
     registry.callbacks.register(CALLBACK, func=tok2vec_from_base)  # also an entry point, for `spacy train`
     options = options or TrainOptions()
-    base = settings.prelabel.model if options.base is None else options.base
+    base = model_name(settings) if options.base is None else options.base
     report = TrainReport()
     with tempfile.TemporaryDirectory(prefix="newsner-train-") as tmp:
         work = Path(tmp)
