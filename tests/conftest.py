@@ -40,3 +40,11 @@ def nlp():
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that need the real Label Studio server or a browser are slow too: `pytest -m "not slow"` is the
+    inner loop (offline, under a minute), the whole suite is the proof."""
+    for item in items:
+        if item.get_closest_marker("studio") or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)

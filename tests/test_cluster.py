@@ -17,6 +17,7 @@ from newsner.ids import content_id, sentence_id
 from tests.conftest import ROOT
 
 pytest.importorskip("distributed")
+pytestmark = pytest.mark.slow  # local Dask clusters: seconds each
 
 
 def write_sentences(path: Path, n: int) -> Path:

@@ -57,20 +57,47 @@ def project_copy(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def run_block(body: str, cwd: Path, env: dict[str, str]) -> None:
-    bin_dir = Path(sys.executable).parent
+def run_block(body: str, cwd: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run a doc block line by line in `cwd`: `newsner` commands in this process (through Click's runner,
+    as the console script calls them), `python` commands in a fresh interpreter."""
+    from typer.testing import CliRunner
+
+    from newsner.cli import app
+
+    monkeypatch.chdir(cwd)
+    for key in [k for k in os.environ if k not in env]:
+        monkeypatch.delenv(key)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
     for line in body.strip().splitlines():
         words = shlex.split(line, comments=True)
         if not words:
             continue
         assert words[0] in ("newsner", "python"), f"docs may only show newsner/python commands here: {line}"
-        executable = sys.executable if words[0] == "python" else str(bin_dir / "newsner")
-        result = subprocess.run([executable, *words[1:]], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
-        assert result.returncode == 0, f"{line}\n{result.stdout}\n{result.stderr}"
-        assert "Traceback" not in result.stderr, line
+        if words[0] == "newsner":
+            result = CliRunner().invoke(app, words[1:])
+            assert result.exit_code == 0, f"{line}\n{result.output}"
+            assert "Traceback" not in result.output, line
+            continue
+        done = subprocess.run(
+            [sys.executable, *words[1:]], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
+        )
+        assert done.returncode == 0, f"{line}\n{done.stdout}\n{done.stderr}"
+        assert "Traceback" not in done.stderr, line
 
 
-OFFLINE = [(path.name, i, body) for path in DOCS for i, body in enumerate(blocks(path, "bash")) if "studio" not in body]
+OFFLINE = [
+    pytest.param(
+        path.name,
+        i,
+        body,
+        id=f"{path.name}-{i}",
+        marks=[pytest.mark.slow] if "python -m spacy" in body else [],  # spaCy training in a fresh process
+    )
+    for path in DOCS
+    for i, body in enumerate(blocks(path, "bash"))
+    if "studio" not in body
+]
 STUDIO = [(path.name, i, body) for path in DOCS for i, body in enumerate(blocks(path, "bash")) if "studio" in body]
 
 
@@ -80,14 +107,16 @@ def _env() -> dict[str, str]:
     return env
 
 
-@pytest.mark.parametrize("name, index, body", OFFLINE, ids=[f"{n}-{i}" for n, i, _ in OFFLINE])
-def test_doc_block_runs_as_written(tmp_path: Path, name: str, index: int, body: str):
-    run_block(body, project_copy(tmp_path), _env())
+@pytest.mark.parametrize("name, index, body", OFFLINE)
+def test_doc_block_runs_as_written(tmp_path: Path, name: str, index: int, body: str, monkeypatch):
+    run_block(body, project_copy(tmp_path), _env(), monkeypatch)
 
 
 @pytest.mark.studio
 @pytest.mark.parametrize("name, index, body", STUDIO, ids=[f"{n}-{i}" for n, i, _ in STUDIO])
-def test_doc_studio_block_runs_as_written(tmp_path: Path, name: str, index: int, body: str, studio_template: Path):
+def test_doc_studio_block_runs_as_written(
+    tmp_path: Path, name: str, index: int, body: str, studio_template: Path, monkeypatch
+):
     from tests.studio_server import _free_port, copy_template
 
     project = project_copy(tmp_path)
@@ -97,7 +126,7 @@ def test_doc_studio_block_runs_as_written(tmp_path: Path, name: str, index: int,
         toml.read_text().replace('url = "http://127.0.0.1:8080"', f'url = "http://127.0.0.1:{_free_port()}"')
     )
     try:
-        run_block(body, project, _env())
+        run_block(body, project, _env(), monkeypatch)
     finally:
         subprocess.run(
             [str(Path(sys.executable).parent / "newsner"), "studio", "stop"],

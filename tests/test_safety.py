@@ -98,6 +98,7 @@ def test_ingest_with_no_readable_input_leaves_the_articles_as_they_were(repo: Pa
 
 
 # 3. killed at the moment of the swap: the old or the new complete folder, and the next run cleans up
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", ["before-swap", "after-swap"])
 def test_publish_killed_at_the_swap_leaves_a_whole_dataset(repo: Path, fault: str):
     command = [str(Path(sys.executable).parent / "newsner"), "publish", "-o", "dist/ds"]

@@ -60,6 +60,7 @@ def test_login_shows_one_annotator_only(project: Path, runner):
     assert "`newsner studio add-annotator c@example.org` (or add-reviewer)" in missing.output
 
 
+@pytest.mark.studio  # runs pip: the studio extra's network install, a no-op when it is there
 def test_install_brings_the_pinned_server(runner):
     from importlib.metadata import version
 

@@ -129,15 +129,15 @@ class LocalStudio:
         """
         if self.pid() and self.healthy():
             return
-        beside = Path(sys.executable).parent / "label-studio"
-        executable = str(beside) if beside.exists() else shutil.which("label-studio")
-        if executable is None:
-            raise StudioError("label-studio is not installed; install it with `newsner studio install`")
         with socket.socket() as probe:
             if probe.connect_ex((self.host, self.port)) == 0:
                 raise StudioError(
                     f"port {self.port} on {self.host} is busy; stop what runs there or set [studio] url to another port"
                 )
+        beside = Path(sys.executable).parent / "label-studio"
+        executable = str(beside) if beside.exists() else shutil.which("label-studio")
+        if executable is None:
+            raise StudioError("label-studio is not installed; install it with `newsner studio install`")
         data_dir = self.state_dir / "data"
         self.state_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.state_dir, 0o700)  # the data folder holds every API token in clear: owner only
