@@ -85,7 +85,7 @@ WorkersOption = Annotated[int | None, typer.Option("--workers", min=1, help="Sta
 
 
 def say(message: str) -> None:
-    """One line for the user, on stderr when stdout carries data."""
+    """One line for the user, always on stderr: stdout is kept for data (`-o -`, `validate`, `studio login`)."""
     typer.echo(message, err=True)
 
 

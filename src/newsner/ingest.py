@@ -35,7 +35,6 @@ from newsner.ids import article_id
 from newsner.io import read_jsonl
 from newsner.schemas import schema_errors
 
-SUFFIXES = (".txt", ".md", ".jsonl")
 ZERO_WIDTH = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}
 CLOSING = ".!?…:\"'”’»)]"
 
