@@ -8,6 +8,7 @@ tasks. Annotator accounts are created once, by invite-link signup.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import socket
@@ -35,12 +36,15 @@ def studio_template(request: pytest.FixtureRequest) -> Path:
     from importlib.metadata import version
 
     template = Path(request.config.cache.mkdir(f"label-studio-{version('label-studio')}-template"))
-    if not (template / "ready").exists():
-        shutil.rmtree(template, ignore_errors=True)
-        server = LocalStudio(state_dir=template, port=_free_port())
-        server.start(timeout=300)
-        server.stop()
-        (template / "ready").write_text("migrated\n")
+    # parallel test workers (pytest -n 2) share the template: the first makes it, the others wait for it
+    with (template.parent / f"{template.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (template / "ready").exists():
+            shutil.rmtree(template, ignore_errors=True)
+            server = LocalStudio(state_dir=template, port=_free_port())
+            server.start(timeout=300)
+            server.stop()
+            (template / "ready").write_text("migrated\n")
     return template
 
 

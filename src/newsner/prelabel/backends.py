@@ -1,8 +1,9 @@
 """Where pre-labelling runs: here, in forked processes, or on a Dask cluster, behind one small interface.
 
 A backend takes batches of sentence records and a `Job`, and yields each batch's (tasks, report) in
-batch order, so the output is the same, byte for byte, whichever runs it. Each worker process holds one
-`Prelabeller` per job (`tasks.prelabeller_for`); forked workers inherit the parent's, loaded once.
+batch order, so the output is the same, byte for byte, whichever runs it. A worker process keeps one
+`Prelabeller` per job (`tasks.prelabeller_for`); a local Dask cluster's workers inherit the one loaded
+here before they are forked.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from newsner.cluster import dask_client, map_in_order
-from newsner.prelabel.tasks import Job, PrelabelReport, prelabeller_for, run_batch
+from newsner.prelabel.model import load_pipeline
+from newsner.prelabel.tasks import Job, Prelabeller, PrelabelReport, prelabeller_for, run_batch
 
 Batches = Iterator[list[dict[str, Any]]]
 Results = Iterator[tuple[list[dict[str, Any]], PrelabelReport]]
@@ -28,10 +30,10 @@ class Backend(Protocol):
 
 
 class InProcess:
-    """Everything in this process (the default)."""
+    """Everything in this process (the default); the pipeline is released when the run ends."""
 
     def run(self, batches: Batches, job: Job) -> Results:
-        worker = prelabeller_for(job)
+        worker = Prelabeller(job)
         for batch in batches:
             yield worker.run(batch)
 
@@ -43,7 +45,7 @@ class Processes:
     n_process: int
 
     def run(self, batches: Batches, job: Job) -> Results:
-        prelabeller_for(job)  # loaded here: a missing model fails fast, and the forked workers inherit it
+        load_pipeline(job.model)  # a missing model fails here, before any worker starts
         context = multiprocessing.get_context("fork")
         with cf.ProcessPoolExecutor(self.n_process, mp_context=context) as pool:
             pending: deque[cf.Future] = deque()
