@@ -209,13 +209,13 @@ def held_out_f1(model: str | None, sentences: Path, gold: Path, config: Path) ->
     """Micro P/R/F1 of `newsner prelabel` (with `model`, else the configured one) against the gold spans."""
     from newsner.config import load_settings
     from newsner.io import read_records
-    from newsner.prelabel import prelabel
+    from newsner.prelabel import PrelabelOptions, prelabel
 
     settings = load_settings(config)
     truth = {(a["sentence_id"], s["start"], s["end"], s["label"]) for a in read_records(gold) for s in a["spans"]}
     found = {
         (t["data"]["sentence_id"], r["value"]["start"], r["value"]["end"], r["value"]["labels"][0])
-        for t in prelabel(read_records(sentences), settings, model=model)
+        for t in prelabel(read_records(sentences), settings, PrelabelOptions(model=model))
         for r in t["predictions"][0]["result"]
     }
     hits = len(truth & found)

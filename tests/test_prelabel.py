@@ -9,7 +9,7 @@ from newsner.config import load_settings, settings_from_dict
 from newsner.errors import ModelError
 from newsner.ids import sentence_id
 from newsner.io import read_records
-from newsner.prelabel import PrelabelReport, load_pipeline, prelabel
+from newsner.prelabel import PrelabelOptions, PrelabelReport, load_pipeline, prelabel
 from tests.conftest import ROOT
 
 SETTINGS = load_settings(ROOT / "newsner.toml")
@@ -135,7 +135,7 @@ def test_paragraph_context_never_crosses_a_sentence():
 
 def test_two_processes_give_the_same_tasks():
     recs = read_records(ROOT / "corpus" / "sentences.jsonl")
-    assert list(prelabel(recs, SETTINGS, n_process=2, batch_size=5)) == list(prelabel(recs, SETTINGS))
+    assert list(prelabel(recs, SETTINGS, PrelabelOptions(n_process=2, batch_size=5))) == list(prelabel(recs, SETTINGS))
 
 
 def test_committed_tasks_are_current():

@@ -10,6 +10,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import fields
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -20,6 +21,7 @@ from newsner import __version__
 from newsner.config import Settings, load_settings
 from newsner.errors import NewsnerError
 from newsner.pipeline import run_pipeline
+from newsner.prelabel import PrelabelOptions
 from newsner.project import ProjectPaths
 from newsner.publish import push_to_hub as upload
 from newsner.steps import (
@@ -38,7 +40,7 @@ from newsner.steps import (
 from newsner.studio.accounts import add_people, annotator_progress, login_details, settle_held
 from newsner.studio.client import connect
 from newsner.studio.server import LocalStudio, install_server
-from newsner.train import TrainOptions  # its defaults are the CLI's
+from newsner.train import TrainOptions
 
 app = typer.Typer(
     name="newsner",
@@ -82,6 +84,71 @@ AdjudicationsOption = Annotated[
     ),
 ]
 WorkersOption = Annotated[int | None, typer.Option("--workers", min=1, help="Start a local Dask cluster of N workers.")]
+
+
+def _in_project(default: str) -> str:
+    return f"default: {default} in the project folder"
+
+
+def _input(what: str, default: str) -> Any:
+    """A step's input file, an argument; its default is in the project folder."""
+    return Annotated[Path | None, typer.Argument(help=f"{what} ({_in_project(default)}).")]
+
+
+def _jsonl_output(what: str, default: str) -> Any:
+    """A step's JSONL output (`-` for stdout); its default is in the project folder."""
+    return Annotated[
+        str | None, typer.Option("-o", "--output", help=f"{what} JSONL ('-' for stdout; {_in_project(default)}).")
+    ]
+
+
+def _folder_output(what: str, default: str) -> Any:
+    """A step's output folder; its default is in the project folder."""
+    return Annotated[Path | None, typer.Option("-o", "--output", help=f"{what} ({_in_project(default)}).")]
+
+
+RawArgument = Annotated[
+    list[Path] | None,
+    typer.Argument(help=f"Raw article files or folders (.txt, .md, .jsonl; {_in_project('corpus/raw')})."),
+]
+ArticlesArgument = _input("Articles JSONL from `newsner ingest`", "corpus/articles.jsonl")
+SentencesArgument = _input("Sentences JSONL from `newsner split`", "corpus/sentences.jsonl")
+TasksArgument = _input("Tasks JSONL from `newsner prelabel`", "annotation/tasks.jsonl")
+AnnotationsArgument = _input("annotations.jsonl (from `pull`, by hand or another tool)", "annotation/annotations.jsonl")
+ArticlesOutput = _jsonl_output("Articles", "corpus/articles.jsonl")
+SentencesOutput = _jsonl_output("Sentences", "corpus/sentences.jsonl")
+TasksOutput = _jsonl_output("Tasks", "annotation/tasks.jsonl")
+ReportsOutput = _folder_output("Report folder", "reports")
+ExportOutput = _folder_output("Output folder", "dist/export")
+ModelOutput = _folder_output("Model folder to write", "models/ner")
+SentencesOption = Annotated[
+    Path | None,
+    typer.Option("--sentences", help=f"sentences.jsonl (paragraphs; {_in_project('corpus/sentences.jsonl')})."),
+]
+GuidelinesOption = Annotated[
+    Path | None,
+    typer.Option("--guidelines", help=f"Markdown shown as instructions ({_in_project('annotation/guidelines.md')})."),
+]
+
+_T = TrainOptions  # its defaults are `newsner train`'s
+TRAIN_HELP = {
+    "max_steps": "Training steps at most.",
+    "max_epochs": "Passes over the training data at most (0: no limit).",
+    "patience": "Stop after this many steps without a better validation F1.",
+    "eval": "Evaluate every N steps (default: at least 8 evaluations per run, at most every 100 steps).",
+    "budget": "A time budget: stop at the first update past it (the result then depends on the machine's speed).",
+    "seed": "Random seed (same seed and step budget, same model on CPU).",
+    "scratch": "Do not start from the base pipeline's weights.",
+    "strict": "A configured label without training examples is an error, not a warning.",
+    "width": "tok2vec width (another than the base's needs --from-scratch).",
+    "depth": "tok2vec convolution layers.",
+    "window": "Tokens either side that each layer sees.",
+    "rows": "Hash-embedding rows (NORM; the other features get a share).",
+    "hidden": "The NER parser's hidden layer.",
+}
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Replace the output folder even if newsner did not write it.")
+]
 
 
 def say(message: str) -> None:
@@ -141,20 +208,8 @@ def _main(
 @app.command()
 @guarded
 def ingest(
-    raw_paths: Annotated[
-        list[Path] | None,
-        typer.Argument(
-            help="Raw article files or folders (.txt, .md, .jsonl; default: corpus/raw in the project folder)."
-        ),
-    ] = None,
-    output: Annotated[
-        str | None,
-        typer.Option(
-            "-o",
-            "--output",
-            help="Articles JSONL ('-' for stdout). Default: corpus/articles.jsonl in the project folder.",
-        ),
-    ] = None,
+    raw_paths: RawArgument = None,
+    output: ArticlesOutput = None,
     config: ConfigOption = None,
 ) -> None:
     """Clean raw articles and write article records with content-hash ids.
@@ -176,20 +231,8 @@ def ingest(
 @app.command()
 @guarded
 def split(
-    articles: Annotated[
-        Path | None,
-        typer.Argument(
-            help="Articles JSONL from `newsner ingest`. Default: corpus/articles.jsonl in the project folder."
-        ),
-    ] = None,
-    output: Annotated[
-        str | None,
-        typer.Option(
-            "-o",
-            "--output",
-            help="Sentences JSONL ('-' for stdout). Default: corpus/sentences.jsonl in the project folder.",
-        ),
-    ] = None,
+    articles: ArticlesArgument = None,
+    output: SentencesOutput = None,
     scheduler: SchedulerOption = None,
     workers: WorkersOption = None,
     config: ConfigOption = None,
@@ -205,20 +248,8 @@ def split(
 @app.command()
 @guarded
 def prelabel(
-    sentences: Annotated[
-        Path | None,
-        typer.Argument(
-            help="Sentences JSONL from `newsner split`. Default: corpus/sentences.jsonl in the project folder."
-        ),
-    ] = None,
-    output: Annotated[
-        str | None,
-        typer.Option(
-            "-o",
-            "--output",
-            help="Tasks JSONL ('-' for stdout). Default: annotation/tasks.jsonl in the project folder.",
-        ),
-    ] = None,
+    sentences: SentencesArgument = None,
+    output: TasksOutput = None,
     model: Annotated[
         str | None, typer.Option("--model", help="spaCy pipeline name or path (default: [prelabel] model).")
     ] = None,
@@ -235,18 +266,15 @@ def prelabel(
     paths = ProjectPaths.of(config)
     sentences = sentences or paths.sentences
     output = output or str(paths.tasks)
-    report = prelabel_step(
-        sentences,
-        output,
-        load_settings(config),
+    options = PrelabelOptions(
         model=model,
         n_process=n_process,
         batch_size=batch_size,
         scores=scores.value if scores else None,
         scheduler=scheduler,
         workers=workers,
-        show_progress=True,
     )
+    report = prelabel_step(sentences, output, load_settings(config), options, show_progress=True)
     say(f"prelabel: {report.summary()} -> {output}")
 
 
@@ -274,15 +302,8 @@ def validate(
 @app.command()
 @guarded
 def agree(
-    annotations: Annotated[
-        Path | None,
-        typer.Argument(
-            help="annotations.jsonl (from `pull`, by hand or another tool; default: annotation/annotations.jsonl)."
-        ),
-    ] = None,
-    output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Report folder. Default: reports in the project folder.")
-    ] = None,
+    annotations: AnnotationsArgument = None,
+    output: ReportsOutput = None,
     predictions: Annotated[
         Path | None, typer.Option("--predictions", help="tasks.jsonl, for pre-label quality.")
     ] = None,
@@ -307,10 +328,7 @@ def agree(
 @app.command()
 @guarded
 def publish(
-    annotations: Annotated[
-        Path | None,
-        typer.Argument(help="annotations.jsonl (default: annotation/annotations.jsonl in the project folder)"),
-    ] = None,
+    annotations: AnnotationsArgument = None,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -326,13 +344,7 @@ def publish(
             help="tasks.jsonl, for pre-label quality and provenance (default: annotation/tasks.jsonl).",
         ),
     ] = None,
-    sentences: Annotated[
-        Path | None,
-        typer.Option(
-            "--sentences",
-            help="sentences.jsonl (paragraph splits). Default: corpus/sentences.jsonl in the project folder.",
-        ),
-    ] = None,
+    sentences: SentencesOption = None,
     articles: Annotated[
         Path | None,
         typer.Option(
@@ -348,9 +360,7 @@ def publish(
         bool, typer.Option("--dry-run", help="With --push-to-hub: list what would be uploaded.")
     ] = False,
     adjudications: AdjudicationsOption = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Replace the output folder even if newsner did not write it.")
-    ] = False,
+    force: ForceOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Adjudicate and write the Hugging Face dataset (parquet, card, agreement).
@@ -383,20 +393,9 @@ def publish(
 @guarded
 def export_command(
     kind: Annotated[ExportKind, typer.Argument(help="spacy (a DocBin per split) or conll (CoNLL-2003 style).")],
-    annotations: Annotated[
-        Path | None,
-        typer.Argument(help="annotations.jsonl (default: annotation/annotations.jsonl in the project folder)"),
-    ] = None,
-    output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Output folder. Default: dist/export in the project folder.")
-    ] = None,
-    sentences: Annotated[
-        Path | None,
-        typer.Option(
-            "--sentences",
-            help="sentences.jsonl (paragraph splits). Default: corpus/sentences.jsonl in the project folder.",
-        ),
-    ] = None,
+    annotations: AnnotationsArgument = None,
+    output: ExportOutput = None,
+    sentences: SentencesOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Export the adjudicated train/test data (same split as `publish`) for spaCy or CoNLL tools."""
@@ -411,71 +410,27 @@ def export_command(
 @app.command()
 @guarded
 def train(
-    annotations: Annotated[
-        Path | None,
-        typer.Argument(help="annotations.jsonl (default: annotation/annotations.jsonl in the project folder)"),
-    ] = None,
-    output: Annotated[
-        Path | None,
-        typer.Option("-o", "--output", help="Model folder to write. Default: models/ner in the project folder."),
-    ] = None,
-    sentences: Annotated[
-        Path | None,
-        typer.Option(
-            "--sentences",
-            help="sentences.jsonl (paragraph splits). Default: corpus/sentences.jsonl in the project folder.",
-        ),
-    ] = None,
-    max_steps: Annotated[
-        int, typer.Option("--max-steps", min=1, help="Training steps at most.")
-    ] = TrainOptions.max_steps,
-    max_epochs: Annotated[
-        int, typer.Option("--max-epochs", min=0, help="Passes over the training data at most (0: no limit).")
-    ] = TrainOptions.max_epochs,
-    patience: Annotated[
-        int, typer.Option("--patience", min=0, help="Stop after this many steps without a better validation F1.")
-    ] = TrainOptions.patience,
+    annotations: AnnotationsArgument = None,
+    output: ModelOutput = None,
+    sentences: SentencesOption = None,
+    max_steps: Annotated[int, typer.Option("--max-steps", min=1, help=TRAIN_HELP["max_steps"])] = _T.max_steps,
+    max_epochs: Annotated[int, typer.Option("--max-epochs", min=0, help=TRAIN_HELP["max_epochs"])] = _T.max_epochs,
+    patience: Annotated[int, typer.Option("--patience", min=0, help=TRAIN_HELP["patience"])] = _T.patience,
     eval_frequency: Annotated[
-        int | None,
-        typer.Option(
-            "--eval-frequency",
-            min=1,
-            help="Evaluate every N steps (default: at least 8 evaluations per run, at most every 100 steps).",
-        ),
-    ] = TrainOptions.eval_frequency,
+        int | None, typer.Option("--eval-frequency", min=1, help=TRAIN_HELP["eval"])
+    ] = _T.eval_frequency,
     max_seconds: Annotated[
-        float | None,
-        typer.Option(
-            "--max-seconds",
-            min=1,
-            help="A time budget: stop at the first update past it (the result then depends on the machine's speed).",
-        ),
-    ] = TrainOptions.max_seconds,
-    seed: Annotated[
-        int, typer.Option("--seed", help="Random seed (same seed and step budget, same model on CPU).")
-    ] = TrainOptions.seed,
-    from_scratch: Annotated[
-        bool, typer.Option("--from-scratch", help="Do not start from the base pipeline's weights.")
-    ] = False,
-    strict: Annotated[
-        bool, typer.Option("--strict", help="A configured label without training examples is an error, not a warning.")
-    ] = False,
-    width: Annotated[
-        int, typer.Option("--width", min=16, help="tok2vec width (another than the base's needs --from-scratch).")
-    ] = TrainOptions.width,
-    depth: Annotated[int, typer.Option("--depth", min=1, help="tok2vec convolution layers.")] = TrainOptions.depth,
-    window_size: Annotated[
-        int, typer.Option("--window-size", min=1, help="Tokens either side that each layer sees.")
-    ] = TrainOptions.window_size,
-    embed_rows: Annotated[
-        int, typer.Option("--embed-rows", min=100, help="Hash-embedding rows (NORM; the other features get a share).")
-    ] = TrainOptions.embed_rows,
-    hidden_width: Annotated[
-        int, typer.Option("--hidden-width", min=8, help="The NER parser's hidden layer.")
-    ] = TrainOptions.hidden_width,
-    force: Annotated[
-        bool, typer.Option("--force", help="Replace the output folder even if newsner did not write it.")
-    ] = False,
+        float | None, typer.Option("--max-seconds", min=1, help=TRAIN_HELP["budget"])
+    ] = _T.max_seconds,
+    seed: Annotated[int, typer.Option("--seed", help=TRAIN_HELP["seed"])] = _T.seed,
+    from_scratch: Annotated[bool, typer.Option("--from-scratch", help=TRAIN_HELP["scratch"])] = False,
+    strict: Annotated[bool, typer.Option("--strict", help=TRAIN_HELP["strict"])] = False,
+    width: Annotated[int, typer.Option("--width", min=16, help=TRAIN_HELP["width"])] = _T.width,
+    depth: Annotated[int, typer.Option("--depth", min=1, help=TRAIN_HELP["depth"])] = _T.depth,
+    window_size: Annotated[int, typer.Option("--window-size", min=1, help=TRAIN_HELP["window"])] = _T.window_size,
+    embed_rows: Annotated[int, typer.Option("--embed-rows", min=100, help=TRAIN_HELP["rows"])] = _T.embed_rows,
+    hidden_width: Annotated[int, typer.Option("--hidden-width", min=8, help=TRAIN_HELP["hidden"])] = _T.hidden_width,
+    force: ForceOption = False,
     config: ConfigOption = None,
 ) -> None:
     """Train the pre-label model on the adjudicated train split with spaCy; select on validation, report test once."""
@@ -483,20 +438,9 @@ def train(
     annotations = annotations or paths.annotations
     output = output or paths.model
     sentences = sentences or paths.sentences
+    given = locals()  # the options are named as TrainOptions' fields (tests/test_cli.py checks)
     options = TrainOptions(
-        base="" if from_scratch else None,
-        max_steps=max_steps,
-        max_epochs=max_epochs,
-        patience=patience,
-        eval_frequency=eval_frequency,
-        seed=seed,
-        max_seconds=max_seconds,
-        strict=strict,
-        width=width,
-        depth=depth,
-        window_size=window_size,
-        embed_rows=embed_rows,
-        hidden_width=hidden_width,
+        base="" if from_scratch else None, **{f.name: given[f.name] for f in fields(TrainOptions) if f.name in given}
     )
 
     def progress(p: dict[str, Any]) -> None:
@@ -685,19 +629,8 @@ def studio_settle(
 @app.command()
 @guarded
 def push(
-    tasks: Annotated[
-        Path | None,
-        typer.Argument(
-            help="Tasks JSONL from `newsner prelabel`. Default: annotation/tasks.jsonl in the project folder."
-        ),
-    ] = None,
-    guidelines: Annotated[
-        Path | None,
-        typer.Option(
-            "--guidelines",
-            help="Markdown shown as instructions. Default: annotation/guidelines.md in the project folder.",
-        ),
-    ] = None,
+    tasks: TasksArgument = None,
+    guidelines: GuidelinesOption = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", min=1, help="Tasks per import request.")] = None,
     config: ConfigOption = None,
 ) -> None:
@@ -720,12 +653,7 @@ def pull(
         Path | None,
         typer.Option("-o", "--output", help="Annotation folder. Default: annotation in the project folder."),
     ] = None,
-    sentences: Annotated[
-        Path | None,
-        typer.Option(
-            "--sentences", help="To report orphan tasks. Default: corpus/sentences.jsonl in the project folder."
-        ),
-    ] = None,
+    sentences: SentencesOption = None,
     replace: Annotated[
         bool, typer.Option("--replace", help="Drop annotations the server does not have (default: keep them).")
     ] = False,
@@ -752,10 +680,7 @@ def pull(
 @app.command()
 @guarded
 def review(
-    annotations: Annotated[
-        Path | None,
-        typer.Argument(help="annotations.jsonl (default: annotation/annotations.jsonl in the project folder)"),
-    ] = None,
+    annotations: AnnotationsArgument = None,
     select: Annotated[
         ReviewSelect | None,
         typer.Option("--select", help="disagreements (default: [review] select) or all multiply-annotated sentences."),
@@ -769,13 +694,7 @@ def review(
             help="Also this fraction of the agreeing sentences (default: [review] audit_fraction).",
         ),
     ] = None,
-    guidelines: Annotated[
-        Path | None,
-        typer.Option(
-            "--guidelines",
-            help="Markdown shown as instructions. Default: annotation/guidelines.md in the project folder.",
-        ),
-    ] = None,
+    guidelines: GuidelinesOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Fill the review project: each sentence that needs a decision, with every annotator's version as a tab."""

@@ -19,6 +19,7 @@ import os
 import shutil
 import signal
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from newsner.errors import OutputError
@@ -38,50 +39,52 @@ def is_output_of(folder: Path, command: str, legacy: Callable[[Path], bool] | No
         return bool(legacy and legacy(folder))
 
 
-def check_target(
-    target: Path,
-    command: str,
-    *,
-    root: Path | None = None,
-    force: bool = False,
-    legacy: Callable[[Path], bool] | None = None,
-) -> None:
-    """Raise `OutputError` unless `command` may replace `target` as a whole."""
-    resolved = target.resolve()
-    for protected in {Path.cwd().resolve(), *([root.resolve()] if root else [])}:
-        if resolved == protected or protected.is_relative_to(resolved):
+@dataclass(frozen=True)
+class OutputTarget:
+    """The folder a command writes as a whole, and what it may replace there.
+
+    `root` is the project folder (never replaced); `force` allows replacing a folder the command did not
+    write; `legacy` recognises an earlier version's output that carries no mark.
+    """
+
+    folder: Path
+    command: str
+    root: Path | None = None
+    force: bool = False
+    legacy: Callable[[Path], bool] | None = None
+
+    def check(self) -> None:
+        """Raise `OutputError` unless the command may replace the folder as a whole."""
+        target, command = self.folder, self.command
+        resolved = target.resolve()
+        for protected in {Path.cwd().resolve(), *([self.root.resolve()] if self.root else [])}:
+            if resolved == protected or protected.is_relative_to(resolved):
+                raise OutputError(
+                    f"{target}: is the project folder (or holds it); `{command}` replaces its output "
+                    f"folder as a whole: choose a folder of its own, e.g. -o dist/NAME"
+                )
+        if not target.exists() and not target.is_symlink():
+            return
+        if not target.is_dir() or target.is_symlink():
             raise OutputError(
-                f"{target}: is the project folder (or holds it); `{command}` replaces its output "
-                f"folder as a whole: choose a folder of its own, e.g. -o dist/NAME"
+                f"{target}: exists and is not a folder; `{command}` writes a folder: remove it or choose another -o"
             )
-    if not target.exists() and not target.is_symlink():
-        return
-    if not target.is_dir() or target.is_symlink():
+        if self.force or not any(target.iterdir()) or is_output_of(target, command, self.legacy):
+            return
         raise OutputError(
-            f"{target}: exists and is not a folder; `{command}` writes a folder: remove it or choose another -o"
+            f"{target}: is not empty and was not written by `newsner {command}`; nothing was changed. "
+            f"Choose another -o, or pass --force to replace this folder and everything in it"
         )
-    if force or not any(target.iterdir()) or is_output_of(target, command, legacy):
-        return
-    raise OutputError(
-        f"{target}: is not empty and was not written by `newsner {command}`; nothing was changed. "
-        f"Choose another -o, or pass --force to replace this folder and everything in it"
-    )
 
 
 @contextlib.contextmanager
-def output_folder(
-    target: Path,
-    command: str,
-    *,
-    root: Path | None = None,
-    force: bool = False,
-    legacy: Callable[[Path], bool] | None = None,
-) -> Iterator[Path]:
-    """Yield an empty temporary folder; when the block succeeds it replaces `target` atomically.
+def output_folder(output: OutputTarget) -> Iterator[Path]:
+    """Yield an empty temporary folder; when the block succeeds it replaces the target folder atomically.
 
-    On an error the temporary folder is removed and `target` is untouched.
+    On an error the temporary folder is removed and the target is untouched.
     """
-    check_target(target, command, root=root, force=force, legacy=legacy)
+    output.check()
+    target, command = output.folder, output.command
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}{TMP_SUFFIX}")
     if tmp.exists():  # a killed run's leftover: ours only if marked

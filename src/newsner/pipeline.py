@@ -31,7 +31,7 @@ def run_pipeline(settings: Settings, *, with_studio: bool = False) -> Iterator[s
     >>> for line in run_pipeline(load_settings()): print(line)  # doctest: +SKIP
     ingest: 1 articles from 1 files; ...
     """
-    paths = ProjectPaths(settings.root)
+    paths = ProjectPaths.at(settings.root)
     _, ingest_report = ingest_step([paths.raw], paths.articles, root=paths.root)
     if ingest_report.skipped:
         raise InputError("ingest skipped inputs:\n" + "\n".join(ingest_report.skipped))

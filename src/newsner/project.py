@@ -17,58 +17,45 @@ from newsner.config import DEFAULT_CONFIG
 class ProjectPaths:
     """Default locations under the project root (`corpus/`, `annotation/`, `reports/`, `dist/`, `models/`).
 
-    >>> paths = ProjectPaths(Path("proj"))
+    >>> paths = ProjectPaths.at(Path("proj"))
     >>> paths.sentences.as_posix(), paths.dataset("kz-news").as_posix()
     ('proj/corpus/sentences.jsonl', 'proj/dist/kz-news')
     """
 
     root: Path
+    raw: Path
+    articles: Path
+    sentences: Path
+    annotation: Path  # tasks, annotations, decisions, pull reports, raw exports
+    tasks: Path
+    annotations: Path
+    guidelines: Path
+    reports: Path
+    model: Path
+    export: Path
+
+    @classmethod
+    def at(cls, root: Path) -> ProjectPaths:
+        """The layout of the project in `root`."""
+        corpus, annotation = root / "corpus", root / "annotation"
+        return cls(
+            root=root,
+            raw=corpus / "raw",
+            articles=corpus / "articles.jsonl",
+            sentences=corpus / "sentences.jsonl",
+            annotation=annotation,
+            tasks=annotation / "tasks.jsonl",
+            annotations=annotation / "annotations.jsonl",
+            guidelines=annotation / "guidelines.md",
+            reports=root / "reports",
+            model=root / "models" / "ner",
+            export=root / "dist" / "export",
+        )
 
     @classmethod
     def of(cls, config: str | Path | None = None) -> ProjectPaths:
         """The layout of the project whose settings file is `config` (default: `./newsner.toml`)."""
-        return cls(Path(config).parent if config else Path(DEFAULT_CONFIG).parent)
-
-    @property
-    def raw(self) -> Path:
-        return self.root / "corpus" / "raw"
-
-    @property
-    def articles(self) -> Path:
-        return self.root / "corpus" / "articles.jsonl"
-
-    @property
-    def sentences(self) -> Path:
-        return self.root / "corpus" / "sentences.jsonl"
-
-    @property
-    def annotation(self) -> Path:
-        """The annotation folder: tasks, annotations, decisions, pull reports, raw exports."""
-        return self.root / "annotation"
-
-    @property
-    def tasks(self) -> Path:
-        return self.annotation / "tasks.jsonl"
-
-    @property
-    def annotations(self) -> Path:
-        return self.annotation / "annotations.jsonl"
-
-    @property
-    def guidelines(self) -> Path:
-        return self.annotation / "guidelines.md"
-
-    @property
-    def reports(self) -> Path:
-        return self.root / "reports"
-
-    @property
-    def model(self) -> Path:
-        return self.root / "models" / "ner"
-
-    @property
-    def export(self) -> Path:
-        return self.root / "dist" / "export"
+        return cls.at(Path(config).parent if config else Path(DEFAULT_CONFIG).parent)
 
     def dataset(self, name: str) -> Path:
         """The published dataset's folder: `dist/<[dataset] name>`."""

@@ -15,7 +15,7 @@ from newsner.annotations import Unit
 from newsner.card import dataset_card
 from newsner.config import Settings
 from newsner.errors import PublishError
-from newsner.outputs import output_folder
+from newsner.outputs import OutputTarget, output_folder
 from newsner.partition import SPLITS
 from newsner.rows import RowsReport, assign_splits, check_row, iter_rows
 from newsner.tokens import class_names
@@ -156,7 +156,8 @@ def publish(
     """
     report = PublishReport()
     split_of = assign_splits(units, settings, sentences, report)
-    with output_folder(out_dir, "publish", root=settings.root, force=force, legacy=_earlier_dataset) as tmp:
+    target = OutputTarget(out_dir, "publish", root=settings.root, force=force, legacy=_earlier_dataset)
+    with output_folder(target) as tmp:
         report.configs = {
             "default": ConfigFiles(_features(settings), "data"),
             "annotations": ConfigFiles(_annotation_features(), "data/annotations"),

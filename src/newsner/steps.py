@@ -29,7 +29,7 @@ from newsner.errors import InputError, ValidationError
 from newsner.export import export
 from newsner.ingest import IngestReport, ingest
 from newsner.io import read_jsonl, read_records, write_jsonl
-from newsner.prelabel import PrelabelReport, prelabel
+from newsner.prelabel import PrelabelOptions, PrelabelReport, prelabel
 from newsner.progress import progress
 from newsner.publish import PublishReport, publish
 from newsner.rows import RowsReport
@@ -107,39 +107,18 @@ def prelabel_step(
     sentences: Path,
     output: str | Path,
     settings: Settings,
+    options: PrelabelOptions | None = None,
     *,
-    model: str | None = None,
-    n_process: int | None = None,
-    batch_size: int | None = None,
-    scores: str | None = None,
-    scheduler: str | None = None,
-    workers: int | None = None,
     show_progress: bool = False,
 ) -> PrelabelReport:
-    """Pre-label validated sentence records into Label Studio tasks; return the PrelabelReport.
-
-    `scheduler` (else `DASK_SCHEDULER_ADDRESS`) runs on that Dask cluster; `workers` on a local one.
-    """
-
+    """Pre-label validated sentence records into Label Studio tasks (`options`: model, processes, Dask);
+    return the PrelabelReport."""
     count = check_input(sentences, "sentence")
     report = PrelabelReport()
     records = (record for _, record in read_jsonl(sentences))
     if show_progress:
         records = progress(records, total=count, description="prelabel")
-    write_jsonl(
-        output,
-        prelabel(
-            records,
-            settings,
-            model=model,
-            n_process=n_process,
-            batch_size=batch_size,
-            scores=scores,
-            report=report,
-            workers=workers,
-            scheduler=None if workers else scheduler_address(scheduler),
-        ),
-    )
+    write_jsonl(output, prelabel(records, settings, options, report=report))
     return report
 
 

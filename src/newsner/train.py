@@ -33,7 +33,7 @@ from newsner.annotations import Unit
 from newsner.config import Settings
 from newsner.errors import InputError, ModelError
 from newsner.export import export
-from newsner.outputs import check_target, output_folder
+from newsner.outputs import OutputTarget, output_folder
 from newsner.prelabel.model import model_name
 
 CONFIG = """
@@ -265,7 +265,8 @@ def train_model(
     from spacy.tokens import DocBin
     from spacy.util import load_config_from_str, load_model_from_config, registry
 
-    check_target(output, "train", root=settings.root, force=force, legacy=_earlier_model)
+    target = OutputTarget(output, "train", root=settings.root, force=force, legacy=_earlier_model)
+    target.check()
     registry.callbacks.register(CALLBACK, func=tok2vec_from_base)  # also an entry point, for `spacy train`
     options = options or TrainOptions()
     base = model_name(settings) if options.base is None else options.base
@@ -355,7 +356,7 @@ def train_model(
             "per_label": test["per_label"],
             "warnings": report.warnings,
         }
-        with output_folder(output, "train", root=settings.root, force=force, legacy=_earlier_model) as folder:
+        with output_folder(target) as folder:
             best.to_disk(folder)
             _portable_config(folder / "config.cfg", eval_frequency=run["eval_frequency"])
             (folder / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n", encoding="utf-8")

@@ -15,7 +15,7 @@ and `stream` (`prelabel()`, which ties them together).
 """
 
 from newsner.prelabel.model import load_pipeline, model_version
-from newsner.prelabel.stream import prelabel
+from newsner.prelabel.stream import PrelabelOptions, prelabel
 from newsner.prelabel.tasks import PrelabelReport
 
-__all__ = ["PrelabelReport", "load_pipeline", "model_version", "prelabel"]
+__all__ = ["PrelabelOptions", "PrelabelReport", "load_pipeline", "model_version", "prelabel"]

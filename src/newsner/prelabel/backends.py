@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from newsner.cluster import dask_client, map_in_order
+from newsner.cluster import dask_client, map_in_order, scheduler_address
 from newsner.prelabel.model import load_pipeline
 from newsner.prelabel.tasks import Job, Prelabeller, PrelabelReport, prelabeller_for, run_batch
 
@@ -74,7 +74,9 @@ class OnDask:
 
 
 def choose_backend(*, n_process: int, scheduler: str | None = None, workers: int | None = None) -> Backend:
-    """Dask when a scheduler or workers are given, else processes when `n_process > 1`, else this process."""
+    """Dask when a scheduler (else `DASK_SCHEDULER_ADDRESS`) or workers are given, else processes when
+    `n_process > 1`, else this process."""
+    scheduler = None if workers else scheduler_address(scheduler)
     if scheduler or workers:
         return OnDask(scheduler, workers)
     return Processes(n_process) if n_process > 1 else InProcess()

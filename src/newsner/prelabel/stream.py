@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from itertools import groupby, islice
 from typing import Any
 
@@ -13,24 +14,34 @@ from newsner.prelabel.tasks import Job, PrelabelReport
 from newsner.segment import MAX_SENTENCE_CHARS
 
 
+@dataclass(frozen=True)
+class PrelabelOptions:
+    """How one run pre-labels; an option left None takes its `[prelabel]` setting.
+
+    `n_process > 1` shards batches across worker processes that each load the model once and send back
+    only task records. `scheduler` (a Dask scheduler address, else `DASK_SCHEDULER_ADDRESS`) or `workers`
+    (a local Dask cluster of that many workers) run the batches on Dask instead (`newsner.cluster`); the
+    output is the same, byte for byte.
+    """
+
+    model: str | None = None  # a spaCy pipeline name or path
+    n_process: int | None = None
+    batch_size: int | None = None
+    scores: str | None = None  # "greedy" or "none"
+    scheduler: str | None = None
+    workers: int | None = None
+
+
 def prelabel(
     sentences: Iterable[dict[str, Any]],
     settings: Settings,
+    options: PrelabelOptions | None = None,
     *,
-    model: str | None = None,
-    n_process: int | None = None,
-    batch_size: int | None = None,
-    scores: str | None = None,
     report: PrelabelReport | None = None,
-    scheduler: str | None = None,
-    workers: int | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Yield one validated Label Studio task per sentence, streaming (constant memory).
 
-    `report` (if given) is filled in as tasks are produced. `n_process > 1` shards batches across
-    worker processes that each load the model once and send back only task records. `scheduler`
-    (a Dask scheduler address) or `workers` (a local Dask cluster of that many workers) run the
-    batches on Dask instead (`newsner.cluster`); the output is the same, byte for byte.
+    `report` (if given) is filled in as tasks are produced; `options` choose the model and where it runs.
 
     >>> from newsner.config import settings_from_dict
     >>> settings = settings_from_dict({"labels": {"entities": ["PER", "ORG", "LOC", "MISC"]}})
@@ -42,11 +53,13 @@ def prelabel(
     [('Angela Merkel', 'PER'), ('Joe Biden', 'PER'), ('Paris', 'LOC')]
     """
     report = report if report is not None else PrelabelReport()
-    n_process = n_process or settings.prelabel.n_process
-    batch_size = batch_size or settings.prelabel.batch_size
-    job = Job.create(settings, model, scores)
-    backend = choose_backend(n_process=n_process, scheduler=scheduler, workers=workers)
-    parts = batches(within_limit(sentences), batch_size, settings.prelabel.context == "paragraph")
+    options = options or PrelabelOptions()
+    job = Job.create(settings, options.model, options.scores)
+    backend = choose_backend(
+        n_process=options.n_process or settings.prelabel.n_process, scheduler=options.scheduler, workers=options.workers
+    )
+    size = options.batch_size or settings.prelabel.batch_size
+    parts = batches(within_limit(sentences), size, settings.prelabel.context == "paragraph")
     for tasks, part in backend.run(parts, job):
         report.add(part)
         yield from tasks

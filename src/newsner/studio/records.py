@@ -192,45 +192,28 @@ def normalise_export(
             if author is None:
                 continue
             record = _annotation_record(task, annotation, text, author, project_id, report)
+            hold: tuple[str, str] | None = None  # (who the held record is filed under, why)
             if author != owner and people.may_review(annotation.get("completed_by")):
                 reviewer = people.reviewer(annotation.get("completed_by"))
                 if annotation.get("ground_truth"):
                     pulled.decisions.append(_decision(record, reviewer, "ground_truth", None, {}))
                     continue
-                taken = True
                 role = (
                     "the maintainer's account"
                     if _same_user(annotation.get("completed_by"), people.maintainer)
                     else "reviewer"
                 )
-                _hold(
-                    pulled,
-                    report,
-                    task,
-                    annotation,
-                    record,
+                hold = (
                     reviewer,
-                    author,
-                    owner,
                     f"made by {role} ({reviewer}) in the project of {owner}, without the ground-truth flag: "
                     f"decide in the review project (`newsner review`), or flag it ground truth; "
                     f"`newsner studio settle` removes it",
                 )
-                continue
-            reason = _attribution_problem(annotation, author, owner, people)
-            if reason is not None:
+            elif (reason := _attribution_problem(annotation, author, owner, people)) is not None:
+                hold = (people.name(annotation.get("updated_by")) or author, reason)
+            if hold is not None:
                 taken = taken or author != owner
-                _hold(
-                    pulled,
-                    report,
-                    task,
-                    annotation,
-                    record,
-                    people.name(annotation.get("updated_by")) or author,
-                    author,
-                    owner,
-                    reason,
-                )
+                _hold(pulled, report, task, annotation, record, hold[0], author, owner, hold[1])
                 continue
             owner_done = True
             if prelabelled and annotation.get("parent_prediction") is None and not annotation.get("ground_truth"):

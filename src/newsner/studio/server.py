@@ -18,7 +18,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,6 +37,20 @@ class LocalStudio:
     state_dir: Path = STATE_DIR
     host: str = "127.0.0.1"
     port: int = 8080
+    # the files newsner keeps beside the server's data (set from state_dir)
+    credentials_path: Path = field(init=False, repr=False)  # admin and annotator logins, 0600
+    pid_path: Path = field(init=False, repr=False)
+    log_path: Path = field(init=False, repr=False)
+    url_path: Path = field(init=False, repr=False)  # where newsner started it: the local admin key goes only there
+
+    def __post_init__(self) -> None:
+        for name, file in (
+            ("credentials", "credentials.json"),
+            ("pid", "server.pid"),
+            ("log", "server.log"),
+            ("url", "server.url"),
+        ):
+            setattr(self, f"{name}_path", self.state_dir / file)
 
     @classmethod
     def for_settings(cls, settings: Any) -> LocalStudio:
@@ -58,22 +72,6 @@ class LocalStudio:
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
-
-    @property
-    def credentials_path(self) -> Path:
-        return self.state_dir / "credentials.json"
-
-    @property
-    def pid_path(self) -> Path:
-        return self.state_dir / "server.pid"
-
-    @property
-    def log_path(self) -> Path:
-        return self.state_dir / "server.log"
-
-    @property
-    def url_path(self) -> Path:
-        return self.state_dir / "server.url"
 
     def recorded_url(self) -> str | None:
         """The address this studio was started at (newsner's own state), or None when it never was."""
