@@ -33,12 +33,12 @@ from newsner.steps import (
     pull_step,
     push_step,
     review_step,
+    settle_step,
     split_step,
     train_step,
     validate_step,
 )
-from newsner.studio.accounts import add_people, annotator_progress, login_details, settle_held
-from newsner.studio.client import connect
+from newsner.studio.accounts import add_people, local_studio_status, login_details
 from newsner.studio.server import LocalStudio, install_server
 from newsner.train import TrainOptions
 
@@ -520,19 +520,17 @@ def studio_status(config: ConfigOption = None) -> None:
     apart (`newsner studio settle` returns it to its owner). Exit code 0 when it runs, 3 when it is stopped.
     """
 
-    settings = load_settings(config)
-    studio = _local_studio(settings)
-    pid = studio.pid()
-    if pid is None or not studio.healthy():
+    status = local_studio_status(load_settings(config))
+    if not status.running:
         typer.echo(
-            f"studio: stopped (nothing answers at {studio.url}"
-            + (f"; pid {pid} is alive but not healthy" if pid else "")
+            f"studio: stopped (nothing answers at {status.url}"
+            + (f"; pid {status.pid} is alive but not healthy" if status.pid else "")
             + "); start it with `newsner studio start`"
         )
         raise typer.Exit(3)
-    rows = annotator_progress(connect(settings), settings)
+    rows = status.progress
     typer.echo(
-        f"studio: running at {studio.url}, pid {pid}; {len(rows)} annotator projects"
+        f"studio: running at {status.url}, pid {status.pid}; {len(rows)} annotator projects"
         + ("" if rows else " (add annotators, then `newsner push`)")
     )
     for row in rows:
@@ -614,8 +612,7 @@ def studio_settle(
     settled.jsonl, so the sentence returns to its owner's queue. Pull first."""
     paths = ProjectPaths.of(config)
     annotation_dir = annotation_dir or paths.annotation
-    settings = load_settings(config)
-    report = settle_held(connect(settings), settings, annotation_dir, dry_run=dry_run)
+    report = settle_step(annotation_dir, load_settings(config), dry_run=dry_run)
     for item in report.removed:
         say(
             f"{'would remove' if dry_run else 'removed'}: task {item['task_id']} annotation {item['annotation_id']} "

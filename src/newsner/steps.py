@@ -34,6 +34,7 @@ from newsner.progress import progress
 from newsner.publish import PublishReport, publish
 from newsner.rows import RowsReport
 from newsner.segment import SplitReport, split_articles, split_on_dask
+from newsner.studio.accounts import SettleReport, settle_held
 from newsner.studio.client import connect
 from newsner.studio.pull import pull_annotations
 from newsner.studio.push import PushReport, push_tasks
@@ -302,3 +303,8 @@ def review_step(
         connection, settings, units, guidelines=guidelines, select=select, audit_fraction=audit_fraction
     )
     return connection.url, report
+
+
+def settle_step(annotation_dir: Path, settings: Settings, *, dry_run: bool = False) -> SettleReport:
+    """Record each held stray annotation in `settled.jsonl`, then remove it from Label Studio."""
+    return settle_held(connect(settings), settings, annotation_dir, dry_run=dry_run)

@@ -215,3 +215,22 @@ def annotator_progress(connection: Connection, settings: Settings) -> list[Progr
         others = sum(bool(t.annotators) and own not in t.annotators for t in tasks)
         rows.append(Progress(name, project.id, len(tasks), done, others))
     return rows
+
+
+@dataclass
+class StudioStatus:
+    """Whether the project's local studio runs, and (when it does) each annotator project's progress."""
+
+    url: str
+    pid: int | None
+    running: bool
+    progress: list[Progress] = field(default_factory=list)
+
+
+def local_studio_status(settings: Settings) -> StudioStatus:
+    """The local studio's state: its pid, whether it answers, and progress when it does."""
+    studio = LocalStudio.for_settings(settings)
+    pid = studio.pid()
+    if pid is None or not studio.healthy():
+        return StudioStatus(studio.url, pid, running=False)
+    return StudioStatus(studio.url, pid, running=True, progress=annotator_progress(connect(settings), settings))
