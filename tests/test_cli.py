@@ -17,4 +17,3 @@ def test_every_training_option_is_a_train_flag_of_the_same_name_and_default():
     settable.pop("base")  # --from-scratch
     settable.pop("dropout")  # not a flag: measured, not tuned per run
     assert {name: parameters[name].default for name in settable if name in parameters} == settable
-
