@@ -8,6 +8,16 @@ from newsner.cli import app
 from tests.conftest import ROOT
 
 
+def project(root: Path) -> Path:
+    """A project with this repository's raw articles, annotations and settings (nothing built yet)."""
+    shutil.copytree(ROOT / "corpus" / "raw", root / "corpus" / "raw")
+    (root / "annotation").mkdir()
+    for file in ("annotations.jsonl", "pull-report.json"):
+        shutil.copy(ROOT / "annotation" / file, root / "annotation" / file)
+    shutil.copy(ROOT / "newsner.toml", root / "newsner.toml")
+    return root
+
+
 def test_run_builds_a_loadable_dataset(tmp_path: Path, runner, monkeypatch):
     shutil.copytree(ROOT / "corpus" / "raw", tmp_path / "corpus" / "raw")
     shutil.copy(ROOT / "newsner.toml", tmp_path / "newsner.toml")
@@ -46,16 +56,7 @@ def test_run_builds_a_loadable_dataset(tmp_path: Path, runner, monkeypatch):
 
 
 def test_run_and_the_single_commands_write_the_same_bytes(tmp_path: Path, runner, monkeypatch):
-    def project(name: str) -> Path:
-        root = tmp_path / name
-        shutil.copytree(ROOT / "corpus" / "raw", root / "corpus" / "raw")
-        (root / "annotation").mkdir()
-        for file in ("annotations.jsonl", "pull-report.json"):
-            shutil.copy(ROOT / "annotation" / file, root / "annotation" / file)
-        shutil.copy(ROOT / "newsner.toml", root / "newsner.toml")
-        return root
-
-    chained, single = project("run"), project("single")
+    chained, single = project(tmp_path / "run"), project(tmp_path / "single")
     monkeypatch.chdir(chained)
     assert runner.invoke(app, ["run"]).exit_code == 0
     monkeypatch.chdir(single)
@@ -80,16 +81,7 @@ def test_every_step_started_from_another_folder_uses_the_project_paths_that_run_
     """`--config other/newsner.toml <step>` with no paths reads and writes where `run` does (the folder of the
     settings file), not under the working folder: the same files, byte for byte."""
 
-    def project(name: str) -> Path:
-        root = tmp_path / name
-        shutil.copytree(ROOT / "corpus" / "raw", root / "corpus" / "raw")
-        (root / "annotation").mkdir()
-        for file in ("annotations.jsonl", "pull-report.json"):
-            shutil.copy(ROOT / "annotation" / file, root / "annotation" / file)
-        shutil.copy(ROOT / "newsner.toml", root / "newsner.toml")
-        return root
-
-    chained, steps = project("run"), project("steps")
+    chained, steps = project(tmp_path / "run"), project(tmp_path / "steps")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
