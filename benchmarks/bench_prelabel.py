@@ -22,6 +22,7 @@ from pathlib import Path
 
 from _measure import measured
 
+from newsner.config import load_settings
 from newsner.ids import sentence_id
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,15 +89,7 @@ def main() -> None:
     one, two = times["prelabel (greedy scores, 1 process)"], times["prelabel (greedy scores, --n-process 2)"]
     print(f"  --n-process 2 / 1 process: {one / two:.2f}x")
 
-    label_map = {
-        "PERSON": "PER",
-        "ORG": "ORG",
-        "GPE": "LOC",
-        "LOC": "LOC",
-        "FAC": "LOC",
-        "NORP": "MISC",
-        "EVENT": "MISC",
-    }
+    label_map = load_settings(work / "newsner.toml").labels.from_spacy  # the map the runs above used
     expected = [
         [[s, e, label_map[lab]] for s, e, lab in doc if lab in label_map] for doc in json.load(open(work / "raw.json"))
     ]

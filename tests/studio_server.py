@@ -103,6 +103,26 @@ def _toml(data: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def label_results(text: str, spans: list[dict], prefix: str = "r") -> list[dict]:
+    """Label Studio `labels` results for spans ({start, end, label}, optional `shown`: the text the browser
+    would send), as an annotation or an export carries them."""
+    return [
+        {
+            "id": f"{prefix}{i}",
+            "from_name": "label",
+            "to_name": "text",
+            "type": "labels",
+            "value": {
+                "start": s["start"],
+                "end": s["end"],
+                "text": s.get("shown", text[s["start"] : s["end"]]),
+                "labels": [s["label"]],
+            },
+        }
+        for i, s in enumerate(spans)
+    ]
+
+
 def annotate(
     studio: LocalStudio,
     token: str,
@@ -117,21 +137,7 @@ def annotate(
     from label_studio_sdk import LabelStudio
 
     client = LabelStudio(base_url=studio.url, api_key=token)
-    result = [
-        {
-            "id": f"r{i}",
-            "from_name": "label",
-            "to_name": "text",
-            "type": "labels",
-            "value": {
-                "start": s["start"],
-                "end": s["end"],
-                "text": s.get("shown", text[s["start"] : s["end"]]),
-                "labels": [s["label"]],
-            },
-        }
-        for i, s in enumerate(spans)
-    ]
+    result = label_results(text, spans)
     annotation = client.annotations.create(
         task_id, result=result, was_cancelled=cancelled, ground_truth=ground_truth, lead_time=3.5
     )

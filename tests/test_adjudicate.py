@@ -18,6 +18,7 @@ from newsner.review import MERGE, review_predictions, review_task, select_for_re
 from newsner.steps import read_units
 from newsner.studio.people import People
 from newsner.studio.records import PullReport, normalise_export, normalise_review_export
+from tests.studio_server import label_results
 
 TEXT = "Tokayev met Putin in Moscow."
 TOK, PUT, MOS = (
@@ -122,21 +123,7 @@ PEOPLE = People(
 def ls_annotation(
     aid: int, user: int, spans: list[dict], *, updated: str = "2026-11-30T10:00:00.000000Z", **extra
 ) -> dict:
-    result = [
-        {
-            "id": f"r{i}",
-            "from_name": "label",
-            "to_name": "text",
-            "type": "labels",
-            "value": {
-                "start": s["start"],
-                "end": s["end"],
-                "text": TEXT[s["start"] : s["end"]],
-                "labels": [s["label"]],
-            },
-        }
-        for i, s in enumerate(spans)
-    ]
+    result = label_results(TEXT, spans)
     return {
         "id": aid,
         "completed_by": {"id": user, "email": f"user{user}@example.org"},

@@ -17,7 +17,7 @@ from newsner.pseudonyms import register
 from newsner.studio.accounts import annotator_progress
 from newsner.studio.client import connect
 from newsner.studio.projects import annotator_projects, known_sentence_ids, review_project
-from tests.studio_server import annotate
+from tests.studio_server import annotate, label_results
 from tests.test_studio import _records, make_tasks, task_ids, write_tasks
 
 pytestmark = pytest.mark.studio
@@ -81,21 +81,7 @@ def test_review_is_idempotent_and_a_decision_whose_annotations_change_is_reporte
     versions = {p.model_version: p.id for p in task.predictions}
     client = LabelStudio(base_url=studio.url, api_key=admin)
     gold = [span(TEXTS[0], "Tokayev", "PER"), span(TEXTS[0], "Putin", "PER"), span(TEXTS[0], "Moscow", "LOC")]
-    result = [
-        {
-            "id": f"g{i}",
-            "from_name": "label",
-            "to_name": "text",
-            "type": "labels",
-            "value": {
-                "start": s["start"],
-                "end": s["end"],
-                "text": TEXTS[0][s["start"] : s["end"]],
-                "labels": [s["label"]],
-            },
-        }
-        for i, s in enumerate(gold)
-    ]
+    result = label_results(TEXTS[0], gold, prefix="g")
     client.annotations.create(task.id, result=result, parent_prediction=versions[two])
     pulled = runner.invoke(app, ["pull"])
     assert "adjudications 1 (new 1)" in pulled.output
