@@ -42,9 +42,14 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
+REAL_SERVER_FIXTURES = {"studio", "studio_template", "annotators", "pool", "pair", "studio_settings"}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests that need the real Label Studio server or a browser are slow too: `pytest -m "not slow"` is the
     inner loop (offline, under a minute), the whole suite is the proof."""
     for item in items:
+        if REAL_SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.studio)  # a test that starts Label Studio needs it, marked or not
         if item.get_closest_marker("studio") or item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.slow)

@@ -92,7 +92,8 @@ OFFLINE = [
         i,
         body,
         id=f"{path.name}-{i}",
-        marks=[pytest.mark.slow] if "python -m spacy" in body else [],  # spaCy training in a fresh process
+        # spaCy training in a fresh process, or a local Dask cluster
+        marks=[pytest.mark.slow] if "python -m spacy" in body or "--workers" in body else [],
     )
     for path in DOCS
     for i, body in enumerate(blocks(path, "bash"))
