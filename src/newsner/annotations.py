@@ -48,7 +48,6 @@ class Units(list):
 
 def read_annotations(path: str | Path, settings: Settings) -> list[dict[str, Any]]:
     """Read and validate `annotations.jsonl`; raise `ValidationError` listing every bad line."""
-
     labels = set(settings.entities)
     records, problems = [], []
     first_line: dict[tuple[Any, Any], int] = {}
@@ -83,7 +82,6 @@ def read_adjudications(path: str | Path, settings: Settings) -> list[dict[str, A
 
     Raises `ValidationError` listing the bad lines.
     """
-
     _, problems = validate_file(path, schema="adjudication", settings=settings)
     if problems:
         raise ValidationError(

@@ -118,7 +118,6 @@ def rebalance(
 
 def read_assignments(root: Path) -> dict[str, list[str]]:
     """The committed assignment (empty when there is none yet)."""
-
     path = root / ASSIGNMENTS_FILE
     if not path.is_file():
         return {}

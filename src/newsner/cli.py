@@ -290,7 +290,6 @@ def validate(
     config: ConfigOption = None,
 ) -> None:
     """Check record files against their JSON Schemas and cross-field rules."""
-
     files, records, problems = validate_step(paths, load_settings(config), schema=schema)
     for problem in problems:
         typer.echo(problem)
@@ -472,7 +471,6 @@ def run(
     config: ConfigOption = None,
 ) -> None:
     """The offline chain: ingest, split, prelabel, agree, publish (validating at every step)."""
-
     for line in run_pipeline(load_settings(config), with_studio=with_studio):
         say(line)
 
@@ -490,7 +488,6 @@ def _local_studio(settings: Settings) -> Any:
 @guarded
 def studio_install() -> None:
     """Install the Label Studio server (newsner's `studio` extra) into this environment."""
-
     say(f"studio: {install_server()} installed; start it with `newsner studio start`")
 
 
@@ -519,7 +516,6 @@ def studio_status(config: ConfigOption = None) -> None:
     Progress counts only the owner's own annotations; a sentence labelled by someone else is shown
     apart (`newsner studio settle` returns it to its owner). Exit code 0 when it runs, 3 when it is stopped.
     """
-
     status = local_studio_status(load_settings(config))
     if not status.running:
         typer.echo(
@@ -550,7 +546,6 @@ def studio_add_annotator(
 
     On a team server (LABEL_STUDIO_URL) the accounts must exist; they are added to the pool.
     """
-
     names, added = add_people(load_settings(config), emails, "annotator")
     say(
         f"studio: {len(emails)} annotator account(s) ready ({len(added)} new in the pool: {', '.join(names)}); "
@@ -583,7 +578,6 @@ def studio_login(
     config: ConfigOption = None,
 ) -> None:
     """Show one person's login and the project they work in, to hand over to that person alone."""
-
     login = login_details(load_settings(config), email)
     where = (
         "open this one only, then Label All Tasks"

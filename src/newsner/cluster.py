@@ -46,8 +46,10 @@ def dask_setup(worker: Any = None) -> None:
     sys.setswitchinterval(WORKER_SWITCH_INTERVAL)
 
 
-def scheduler_address(scheduler: str | None) -> str | None:
-    """`--scheduler`, else `DASK_SCHEDULER_ADDRESS`, else None (no cluster)."""
+def scheduler_address(scheduler: str | None, workers: int | None = None) -> str | None:
+    """`--scheduler`, else `DASK_SCHEDULER_ADDRESS`, else None (no cluster); None with local `workers`."""
+    if workers:
+        return None
     return scheduler or os.environ.get(SCHEDULER_ENV) or None
 
 

@@ -82,7 +82,6 @@ def export(
     kind: str, units: list[Unit], settings: Settings, out_dir: Path, *, sentences: list[dict[str, Any]] | None = None
 ) -> tuple[list[Path], RowsReport]:
     """Write the `kind` export of the adjudicated, split data into `out_dir`."""
-
     if kind not in EXPORTERS:
         raise InputError(f"unknown export format {kind!r}; choose one of {', '.join(EXPORTERS)}")
     rows, report = dataset_rows(units, settings, sentences=sentences)

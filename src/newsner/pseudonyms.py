@@ -101,7 +101,6 @@ class Pool:
 
 def read_pool(root: Path) -> Pool | None:
     """`annotation/annotators.json` (schema `annotators`), or None when there is none yet."""
-
     path = root / POOL_FILE
     if not path.is_file():
         return None

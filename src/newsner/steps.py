@@ -49,7 +49,6 @@ def check_input(path: Path, schema: str, settings: Settings | None = None) -> in
 
     Raises `ValidationError` listing the first problems with `file:line`.
     """
-
     count, problems = validate_file(path, schema=schema, settings=settings)
     if problems:
         raise ValidationError(f"{path} has {len(problems)} invalid record(s):\n" + "\n".join(problems[:20]), problems)
@@ -63,7 +62,6 @@ def ingest_step(
 
     Each article's `source` is its file's path relative to `root` (the project folder).
     """
-
     articles, report = ingest(raw_paths, root=root)
     if not articles and str(output) != "-":
         raise InputError(
@@ -95,7 +93,7 @@ def split_step(
     check_input(articles, "article")
     report = SplitReport()
     records = (record for _, record in read_jsonl(articles))
-    scheduler = None if workers else scheduler_address(scheduler)
+    scheduler = scheduler_address(scheduler, workers)
     if scheduler or workers:
         sentences = split_on_dask(records, report, scheduler=scheduler, workers=workers, batch_size=batch_size)
     else:
@@ -129,7 +127,6 @@ def optional_records(path: Path, schema: str, settings: Settings | None = None) 
     It gets the same checks as every other input (`file:line` messages, duplicates included): a file of
     another record type, or a folder, is refused rather than half-read.
     """
-
     if not path.exists():
         return None
     if path.is_dir():
@@ -149,7 +146,6 @@ def train_step(
     force: bool = False,
 ) -> TrainReport:
     """Train a pre-label model from the adjudicated annotations into `output`; return the TrainReport."""
-
     return train_model(
         read_units(annotations, settings),
         settings,
@@ -165,7 +161,6 @@ def export_step(
     kind: str, annotations: Path, output: Path, settings: Settings, *, sentences: Path
 ) -> tuple[list[Path], RowsReport]:
     """Write the `kind` export (spacy, conll) of the adjudicated split data; return (paths, report)."""
-
     return export(
         kind, read_units(annotations, settings), settings, output, sentences=optional_records(sentences, "sentence")
     )
@@ -176,7 +171,6 @@ def read_units(annotations: Path, settings: Settings, adjudications: Path | None
 
     `adjudications` defaults to `adjudications.jsonl` beside the annotations, read when it exists.
     """
-
     units = group_units(read_annotations(annotations, settings))
     path = adjudications_path(annotations, adjudications)
     if adjudications is not None and not path.is_file():
@@ -187,7 +181,6 @@ def read_units(annotations: Path, settings: Settings, adjudications: Path | None
 
 def adjudications_path(annotations: Path, adjudications: Path | None = None) -> Path:
     """The decisions file: `adjudications` when given, else `adjudications.jsonl` beside the annotations."""
-
     return adjudications if adjudications is not None else annotations.parent / ADJUDICATIONS_FILE
 
 
@@ -202,7 +195,6 @@ def agree_step(
     adjudications: Path | None = None,
 ) -> dict[str, Any]:
     """Write the agreement report (json, md, plots) into `output`; return it."""
-
     units = units if units is not None else read_units(annotations, settings, adjudications)
     if predictions is not None and not predictions.exists():
         raise InputError(f"{predictions}: no such file; pass the tasks.jsonl that `newsner prelabel` wrote")
@@ -231,7 +223,6 @@ def publish_step(
     `pull-report.json` beside the annotations puts the Label Studio version into the card.
     The card names each input by its path relative to the project, however the step was started.
     """
-
     units = units if units is not None else read_units(annotations, settings, adjudications)
     decisions = adjudications_path(annotations, adjudications)
     pull_report_path = annotations.parent / "pull-report.json"

@@ -76,7 +76,7 @@ class OnDask:
 def choose_backend(*, n_process: int, scheduler: str | None = None, workers: int | None = None) -> Backend:
     """Dask when a scheduler (else `DASK_SCHEDULER_ADDRESS`) or workers are given, else processes when
     `n_process > 1`, else this process."""
-    scheduler = None if workers else scheduler_address(scheduler)
+    scheduler = scheduler_address(scheduler, workers)
     if scheduler or workers:
         return OnDask(scheduler, workers)
     return Processes(n_process) if n_process > 1 else InProcess()

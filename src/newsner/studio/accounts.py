@@ -48,7 +48,6 @@ def add_people(settings: Settings, emails: list[str], role: str = "annotator") -
     On the local studio the accounts are created (invite-link signup); on a team server
     (`LABEL_STUDIO_URL`) they must exist already. Returns (their pseudonyms, the ones new to the pool).
     """
-
     if role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}")
     _check_emails(emails)
@@ -87,7 +86,6 @@ def login_details(settings: Settings, email: str, studio: Any = None) -> Login:
     their own project. Reading the projects needs the studio running. `studio`: the `LocalStudio`
     (default: the project's, in `.newsner/studio/`).
     """
-
     studio = studio or LocalStudio.for_settings(settings)
     account = studio.login(email)
     key = checked_key(settings.root)
@@ -148,7 +146,6 @@ def settle_held(
     An annotation changed by someone after its author submitted it is the author's work: it is not removed;
     its author must open it and press Update (listed in `left`).
     """
-
     held_path = annotation_dir / "held.jsonl"
     report = SettleReport()
     if not held_path.is_file():
@@ -204,7 +201,6 @@ class Progress:
 
 def annotator_progress(connection: Connection, settings: Settings) -> list[Progress]:
     """Each annotator project's progress, counting only the owner's own annotations."""
-
     people = server_people(connection, settings)
     ids = {name: uid for uid, name in people.names.items()}
     rows = []

@@ -53,7 +53,6 @@ def _user_id(user: Any) -> int | None:
 
 def server_people(connection: Connection, settings: Settings, users: list[Any] | None = None) -> People:
     """Pseudonyms of every account on the server (from their e-mail and the project's key)."""
-
     key = checked_key(settings.root)
     users = users if users is not None else connection.call("list the users", connection.client.users.list)
     me = connection.call("identify the maintainer", connection.client.users.whoami)
@@ -73,7 +72,6 @@ def name_accounts(connection: Connection, settings: Settings) -> int:
     key), are renamed: a name the person chose is kept. A server that refuses (a team server whose
     admin may not edit other accounts) raises `StudioError` naming the account's pseudonym.
     """
-
     users = connection.call("list the users", connection.client.users.list)
     people = server_people(connection, settings, users)
     pool = read_pool(settings.root)

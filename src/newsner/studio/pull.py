@@ -135,7 +135,6 @@ def pull_annotations(
     `replace=True` makes the files exact copies of the server's (the dropped ones counted and listed).
     Records come out in corpus order (by `sentences_path`), then by annotator.
     """
-
     base = settings.studio.project
     listed = list_projects(connection)
     projects = annotator_projects(connection, base, listed)

@@ -92,7 +92,6 @@ def ensure_project(
     connection: Connection, settings: Settings, annotator: str, existing: Any | None, shared: dict[str, Any]
 ) -> tuple[int, bool]:
     """Create the annotator's project or update its config and instructions (`shared`); return (id, created)."""
-
     title = project_title(settings.studio.project, annotator)
     if len(title) > TITLE_MAX:
         raise ConfigError(
@@ -127,7 +126,6 @@ def push_tasks(
     so a re-run or a retried request never creates a duplicate. The assignment is extended, never
     changed (`annotation/assignments.jsonl`).
     """
-
     report = PushReport()
     labels = set(settings.entities)
     valid: dict[str, dict[str, Any]] = {}
@@ -197,7 +195,6 @@ def _rebalance(
     caller's drafts, so each proposed move is checked against the task's drafts (`api/tasks/<id>/drafts`)
     and, when one exists, proposed again without it.
     """
-
     started = {
         (sid, name)
         for name, known in known_by.items()

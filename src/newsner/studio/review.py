@@ -92,7 +92,6 @@ class ReviewReport:
 
 def review_options(settings: Settings, guidelines: Path | None) -> dict[str, Any]:
     """The review project's settings: the annotators' labels, the guidelines behind a reviewer's note."""
-
     return {
         "label_config": label_config(settings),
         "expert_instruction": f"<style>{INSTRUCTION_CSS}</style>\n"
@@ -118,7 +117,6 @@ def push_review(
     batch_size: int | None = None,
 ) -> ReviewReport:
     """Create or update the review project and bring it in line with the annotations; idempotent."""
-
     base = settings.studio.project
     title = project_title(base, REVIEW)
     if len(title) > TITLE_MAX:
